@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ECR repository calls: one listing for the whole registry, per-repository reads and writes
+on a bounded pool, retries on every call, not-found turned into ``None``."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import run_concurrently
+from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
+    DEFAULT_MUTABILITY,
+    DEFAULT_SCAN_ON_PUSH,
+    RepositoryPlan,
+    RepositorySpec,
+    RepositoryState,
+)
+
+
+def state_from_aws(repo: dict, tags: dict | None = None, policy: dict | None = None) -> RepositoryState:
+    encryption = repo.get("encryptionConfiguration") or {}
+    return RepositoryState(
+        name=repo["repositoryName"],
+        arn=repo["repositoryArn"],
+        uri=repo["repositoryUri"],
+        registry_id=repo["registryId"],
+        image_tag_mutability=repo.get("imageTagMutability", "MUTABLE"),
+        mutability_exclusions=tuple(f["filter"] for f in repo.get("imageTagMutabilityExclusionFilters") or []),
+        scan_on_push=bool((repo.get("imageScanningConfiguration") or {}).get("scanOnPush")),
+        encryption_type=encryption.get("encryptionType", "AES256"),
+        kms_key=encryption.get("kmsKey"),
+        tags=tags,
+        policy=policy,
+    )
+
+
+class EcrRegistry:
+    """The private registry of one account and region, through a retrying ECR client."""
+
+    def __init__(self, client, kms_client=None):
+        self.client = client
+        self.kms = kms_client
+
+    # reads -------------------------------------------------------------------------------
+    def list_repositories(self) -> dict[str, dict]:
+        """Every repository in the registry, by name: one call per 1,000 repositories."""
+        found, token = {}, None
+        while True:
+            kwargs = {"maxResults": 1000, **({"nextToken": token} if token else {})}
+            page = self.client.describe_repositories(aws_retry=True, **kwargs)
+            for repo in page.get("repositories", []):
+                found[repo["repositoryName"]] = repo
+            token = page.get("nextToken")
+            if not token:
+                return found
+
+    def tags(self, arn: str) -> dict[str, str]:
+        response = self.client.list_tags_for_resource(aws_retry=True, resourceArn=arn)
+        return boto3_tag_list_to_ansible_dict(response.get("tags", []), "Key", "Value")
+
+    def policy(self, name: str) -> dict | None:
+        try:
+            response = self.client.get_repository_policy(aws_retry=True, repositoryName=name)
+        except is_boto3_error_code("RepositoryPolicyNotFoundException"):
+            return None
+        return json.loads(response["policyText"])
+
+    def current_states(
+        self, names: list[str], read_tags: set[str], read_policy: set[str]
+    ) -> tuple[dict[str, RepositoryState], list[str]]:
+        """States of the named repositories that exist (tags and policy read only where asked,
+        concurrently), and the names of repositories in the registry that are not listed."""
+        listed = self.list_repositories()
+        existing = [n for n in names if n in listed]
+
+        def details(name):
+            repo = listed[name]
+            tags = self.tags(repo["repositoryArn"]) if name in read_tags else None
+            policy = self.policy(name) if name in read_policy else None
+            return state_from_aws(repo, tags, policy)
+
+        outcomes = run_concurrently(details, existing)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                raise outcome.error
+        unlisted = sorted(set(listed) - set(names))
+        return {o.item: o.result for o in outcomes}, unlisted
+
+    def key_arn(self, key: str) -> str:
+        """The key ARN AWS reports for a key id, alias name or alias ARN (ECR stores the ARN)."""
+        if key.startswith("arn:") and ":key/" in key:
+            return key
+        return self.kms.describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["Arn"]
+
+    def has_images(self, name: str) -> bool:
+        response = self.client.list_images(aws_retry=True, repositoryName=name, maxResults=1)
+        return bool(response.get("imageIds"))
+
+    # writes ------------------------------------------------------------------------------
+    def create(self, spec: RepositorySpec) -> RepositoryState:
+        kwargs = {
+            "repositoryName": spec.name,
+            "imageTagMutability": spec.image_tag_mutability or DEFAULT_MUTABILITY,
+            "imageScanningConfiguration": {
+                "scanOnPush": DEFAULT_SCAN_ON_PUSH if spec.scan_on_push is None else spec.scan_on_push
+            },
+            "encryptionConfiguration": {"encryptionType": spec.encryption_type or "AES256"},
+        }
+        if spec.mutability_exclusions:
+            kwargs["imageTagMutabilityExclusionFilters"] = _exclusion_filters(spec)
+        if spec.kms_key:
+            kwargs["encryptionConfiguration"]["kmsKey"] = spec.kms_key
+        if spec.tags:
+            kwargs["tags"] = ansible_dict_to_boto3_tag_list(spec.tags)
+        repo = self.client.create_repository(aws_retry=True, **kwargs)["repository"]
+        if spec.policy:
+            self.set_policy(spec.name, spec.policy)
+        return state_from_aws(repo, dict(spec.tags or {}), spec.policy or None)
+
+    def update(self, spec: RepositorySpec, plan: RepositoryPlan, current: RepositoryState) -> None:
+        name = spec.name
+        if plan.mutability:
+            kwargs = {"repositoryName": name, "imageTagMutability": spec.image_tag_mutability}
+            if spec.mutability_exclusions:
+                kwargs["imageTagMutabilityExclusionFilters"] = _exclusion_filters(spec)
+            self.client.put_image_tag_mutability(aws_retry=True, **kwargs)
+        if plan.scanning:
+            self.client.put_image_scanning_configuration(
+                aws_retry=True, repositoryName=name, imageScanningConfiguration={"scanOnPush": spec.scan_on_push}
+            )
+        if plan.tags_to_set:
+            self.client.tag_resource(
+                aws_retry=True, resourceArn=current.arn, tags=ansible_dict_to_boto3_tag_list(plan.tags_to_set)
+            )
+        if plan.tags_to_remove:
+            self.client.untag_resource(aws_retry=True, resourceArn=current.arn, tagKeys=plan.tags_to_remove)
+        if plan.set_policy is not None:
+            self.set_policy(name, plan.set_policy)
+        if plan.delete_policy:
+            self.client.delete_repository_policy(aws_retry=True, repositoryName=name)
+
+    def set_policy(self, name: str, policy: dict) -> None:
+        self.client.set_repository_policy(aws_retry=True, repositoryName=name, policyText=json.dumps(policy))
+
+    def delete(self, name: str, force: bool) -> None:
+        self.client.delete_repository(aws_retry=True, repositoryName=name, force=force)
+
+
+def _exclusion_filters(spec: RepositorySpec) -> list[dict]:
+    return [{"filterType": "WILDCARD", "filter": f} for f in spec.mutability_exclusions or ()]

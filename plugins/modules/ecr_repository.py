@@ -1,0 +1,365 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ecr_repository
+short_description: Manage many private ECR repositories in one call
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes private Amazon ECR repositories, with image tag mutability, scan on push,
+    encryption, tags and the repository policy.
+  - One call handles any number of repositories. The registry is listed once (one API call per
+    1,000 repositories), the tags and policy of each repository are read concurrently, and a write
+    is made only where something differs. A rerun with nothing to change makes no write call.
+  - Every input is validated before the first AWS call, with the rules AWS applies (repository
+    name pattern and length, policy size, filters). When anything is invalid the module fails,
+    naming each offending field, and changes nothing, not even the valid repositories of the call.
+  - An option left out leaves the existing setting alone; a new repository gets C(IMMUTABLE) tags
+    and scan on push.
+  - Repositories that exist but are not listed are never touched; they are returned as RV(unmanaged).
+author:
+  - cloudops.ecr contributors
+options:
+  repositories:
+    description:
+      - The repositories, as names or as dicts with C(name) and per-repository overrides of
+        O(image_tag_mutability), O(mutability_exclusions), O(scan_on_push), O(encryption_type),
+        O(kms_key), O(tags), O(policy) and O(access).
+      - "A name is 2 to 256 characters: lowercase letters and digits, in components joined by
+        C(.), C(_), C(__) or C(-) and separated by single C(/), for example C(example-org/app)."
+    type: list
+    elements: raw
+    required: true
+  state:
+    description:
+      - V(present) creates missing repositories and updates the listed settings.
+      - V(absent) deletes the listed repositories. A repository that holds images is deleted only
+        with O(force=true); otherwise the module fails before deleting anything.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description: With O(state=absent), delete repositories even when they hold images.
+    type: bool
+    default: false
+  image_tag_mutability:
+    description:
+      - Whether a pushed tag can be moved to another image.
+      - Left out, an existing repository keeps its setting and a new one gets V(IMMUTABLE).
+    type: str
+    choices: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]
+  mutability_exclusions:
+    description:
+      - Tag filters (wildcards with C(*)) excepted from the mutability setting; 1 to 5, only with
+        V(IMMUTABLE_WITH_EXCLUSION) or V(MUTABLE_WITH_EXCLUSION). Example C(latest), C(dev-*).
+    type: list
+    elements: str
+  scan_on_push:
+    description:
+      - Scan each image for vulnerabilities when it is pushed (basic scanning).
+      - Left out, an existing repository keeps its setting and a new one gets V(true).
+    type: bool
+  encryption_type:
+    description:
+      - Encryption at rest, set when the repository is created. ECR cannot change it afterwards; a
+        different value for an existing repository is reported as an error and nothing is changed.
+      - Left out, a new repository uses V(AES256).
+    type: str
+    choices: [AES256, KMS, KMS_DSSE]
+  kms_key:
+    description:
+      - The KMS key for V(KMS) or V(KMS_DSSE), as key id, key ARN, alias name or alias ARN. An alias
+        compares equal to the key ARN AWS reports. Left out, ECR uses the AWS managed key.
+    type: str
+  policy:
+    description:
+      - The repository policy, as a dict or JSON text (at most 10,240 characters). Compared
+        semantically with the current one, so reordering does not cause a change.
+      - V({}) removes the policy. Left out, the policy is left alone.
+      - Mutually exclusive with O(access).
+    type: raw
+  access:
+    description:
+      - A repository policy built for you. Mutually exclusive with O(policy).
+    type: dict
+    suboptions:
+      pull:
+        description: Account ids or IAM role/user/root ARNs that may pull.
+        type: list
+        elements: str
+      push:
+        description: Account ids or IAM role/user/root ARNs that may push and pull.
+        type: list
+        elements: str
+      organizations:
+        description: AWS Organizations ids (C(o-...)) whose accounts may pull.
+        type: list
+        elements: str
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+notes:
+  - Needs C(ecr:DescribeRepositories) on C(*); C(ecr:ListTagsForResource) and
+    C(ecr:GetRepositoryPolicy) when O(tags) and O(policy) are managed; and the write actions for
+    what changes (C(ecr:CreateRepository), C(ecr:TagResource), C(ecr:PutImageTagMutability), ...).
+  - O(tags) and O(purge_tags) follow the amazon.aws convention; tags are only read and written when
+    O(tags) is given.
+"""
+
+EXAMPLES = r"""
+- name: Repositories for every GitHub repository, immutable tags, scanned on push
+  cloudops.ecr.ecr_repository:
+    repositories:
+      - example-org/api
+      - example-org/web
+      - name: example-org/sandbox
+        image_tag_mutability: MUTABLE
+    image_tag_mutability: IMMUTABLE
+    scan_on_push: true
+    tags:
+      team: platform
+      managed-by: ansible
+
+- name: Keep "latest" movable, everything else immutable
+  cloudops.ecr.ecr_repository:
+    repositories: [example-org/api]
+    image_tag_mutability: IMMUTABLE_WITH_EXCLUSION
+    mutability_exclusions: [latest, "dev-*"]
+
+- name: Let another account pull and the organisation read
+  cloudops.ecr.ecr_repository:
+    repositories: [example-org/api]
+    access:
+      pull: ["arn:aws:iam::111122223333:root"]
+      organizations: [o-a1b2c3d4e5]
+
+- name: KMS-encrypted repository
+  cloudops.ecr.ecr_repository:
+    repositories: [payments/ledger]
+    encryption_type: KMS
+    kms_key: alias/ecr
+
+- name: Delete a repository and its images
+  cloudops.ecr.ecr_repository:
+    repositories: [example-org/old-service]
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+repositories:
+  description: One entry per listed repository, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Repository name.
+      type: str
+      sample: example-org/api
+    arn:
+      description: Repository ARN (null for a repository check mode would create).
+      type: str
+      sample: arn:aws:ecr:eu-west-1:123456789012:repository/example-org/api
+    uri:
+      description: Repository URI to tag and push images with.
+      type: str
+      sample: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/example-org/api
+    registry_id:
+      description: The account id of the registry.
+      type: str
+      sample: "123456789012"
+    state:
+      description: V(present) or V(absent) after the run.
+      type: str
+    changed:
+      description: Whether this repository was (or in check mode would be) changed.
+      type: bool
+    changes:
+      description:
+        - What changed, from C(created), C(deleted), C(image_tag_mutability), C(scan_on_push), C(tags), C(policy).
+      type: list
+      elements: str
+      sample: [created]
+unmanaged:
+  description: Repositories in the registry that were not listed; they are left alone.
+  returned: always
+  type: list
+  elements: str
+  sample: [legacy/app]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
+    aws_client,
+    fail_for,
+    first_error,
+    input_checked,
+    run_concurrently,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.ecr import EcrRegistry, state_from_aws
+from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
+    desired_repositories,
+    plan_repository,
+    planned_view,
+    state_view,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems
+
+ARGUMENT_SPEC = dict(
+    repositories=dict(type="list", elements="raw", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    force=dict(type="bool", default=False),
+    image_tag_mutability=dict(
+        type="str", choices=["MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"]
+    ),
+    mutability_exclusions=dict(type="list", elements="str"),
+    scan_on_push=dict(type="bool"),
+    encryption_type=dict(type="str", choices=["AES256", "KMS", "KMS_DSSE"]),
+    kms_key=dict(type="str", no_log=False),
+    policy=dict(type="raw"),
+    access=dict(
+        type="dict",
+        options=dict(
+            pull=dict(type="list", elements="str"),
+            push=dict(type="list", elements="str"),
+            organizations=dict(type="list", elements="str"),
+        ),
+    ),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+
+
+def entry(state, spec_name, changes, present=True):
+    return {
+        "name": spec_name,
+        "arn": state.arn if state else None,
+        "uri": state.uri if state else None,
+        "registry_id": state.registry_id if state else None,
+        "state": "present" if present else "absent",
+        "changed": bool(changes),
+        "changes": changes,
+    }
+
+
+def ensure_present(module, registry, specs):
+    names = [s.name for s in specs]
+    states, unmanaged = registry.current_states(
+        names,
+        read_tags={s.name for s in specs if s.tags is not None},
+        read_policy={s.name for s in specs if s.policy is not None},
+    )
+    problems, plans = Problems(), {}
+    for spec in specs:
+        current = states.get(spec.name)
+        if current is not None and spec.kms_key and current.kms_key:
+            spec = _with_key_arn(module, registry, spec)
+        try:
+            plans[spec.name] = (spec, plan_repository(spec, current, compare_policies))
+        except InvalidInput as exc:
+            problems.extend(exc)
+    with input_checked(module):
+        problems.raise_if_any()
+
+    to_write = [(spec, plan) for spec, plan in plans.values() if plan.changed]
+    if not module.check_mode:
+
+        def write(item):
+            spec, plan = item
+            if plan.create:
+                return registry.create(spec)
+            registry.update(spec, plan, states[spec.name])
+            return states[spec.name]
+
+        outcomes = run_concurrently(write, to_write)
+        states.update({o.item[0].name: o.result for o in outcomes if o.error is None})
+        failed = first_error(outcomes)
+        if failed:
+            done = [entry(states.get(s.name), s.name, p.changes) for s, p in to_write if s.name in states]
+            fail_for(
+                module, failed.error, f"Writing repository {failed.item[0].name}", changed=bool(done), repositories=done
+            )
+
+    results, diffs = [], []
+    for spec, plan in plans.values():
+        results.append(entry(states.get(spec.name), spec.name, plan.changes))
+        if plan.changed:
+            current = states.get(spec.name) if not plan.create else None
+            before = {} if plan.create else state_view(current)
+            after = state_view(None, spec) if plan.create else planned_view(current, plan, spec)
+            diffs.append({"before": before, "after": after, "before_header": spec.name, "after_header": spec.name})
+    return results, diffs, unmanaged
+
+
+def _with_key_arn(module, registry, spec):
+    if registry.kms is None:
+        registry.kms = aws_client(module, "kms")
+    try:
+        arn = registry.key_arn(spec.kms_key)
+    except Exception as exc:  # botocore errors: report which key could not be resolved
+        module.fail_json_aws(exc, msg=f"Could not resolve kms_key {spec.kms_key!r} for {spec.name!r}")
+    return type(spec)(**{**spec.__dict__, "kms_key": arn})
+
+
+def ensure_absent(module, registry, specs, force):
+    listed = registry.list_repositories()
+    existing = [s.name for s in specs if s.name in listed]
+    if not force:
+        outcomes = run_concurrently(registry.has_images, existing)
+        failed = first_error(outcomes)
+        if failed:
+            fail_for(module, failed.error, f"Listing images of {failed.item}")
+        holding = [o.item for o in outcomes if o.result]
+        if holding:
+            module.fail_json(
+                msg=f"Refusing to delete repositories that hold images: {', '.join(holding)}; "
+                "set force: true to delete them with their images. Nothing was deleted.",
+                repositories_with_images=holding,
+            )
+    if not module.check_mode:
+        failed = first_error(run_concurrently(lambda name: registry.delete(name, force), existing))
+        if failed:
+            fail_for(module, failed.error, f"Deleting repository {failed.item}")
+    results, diffs = [], []
+    for spec in specs:
+        gone = spec.name in existing
+        results.append(entry(None, spec.name, ["deleted"] if gone else [], present=False))
+        if gone:
+            before = state_view(state_from_aws(listed[spec.name]))
+            diffs.append({"before": before, "after": {}, "before_header": spec.name, "after_header": spec.name})
+    unmanaged = sorted(set(listed) - {s.name for s in specs})
+    return results, diffs, unmanaged
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[("policy", "access")]
+    )
+    with input_checked(module):
+        specs = desired_repositories(module.params)
+    registry = EcrRegistry(aws_client(module, "ecr"))
+    try:
+        if module.params["state"] == "absent":
+            results, diffs, unmanaged = ensure_absent(module, registry, specs, module.params["force"])
+        else:
+            results, diffs, unmanaged = ensure_present(module, registry, specs)
+    except Exception as exc:  # botocore ClientError / BotoCoreError from a read
+        module.fail_json_aws(exc, msg="Reading the ECR registry failed")
+    module.exit_json(
+        changed=any(r["changed"] for r in results),
+        repositories=results,
+        unmanaged=unmanaged,
+        diff=diffs if module._diff else [],
+    )
+
+
+if __name__ == "__main__":
+    main()
