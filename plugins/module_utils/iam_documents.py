@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IAM documents for ECR access and EKS Pod Identity, and IAM role name/path/session rules.
+
+Pure rules, no AWS call. Permissions name only ECR actions, on the listed repository ARNs
+(``ecr:GetAuthorizationToken`` is account-wide and only exists on ``*``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problem, Problems, join_path
+
+POLICY_VERSION = "2012-10-17"
+ECR_PUSH_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
+ECR_READ_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:ListImages",
+)
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+# Session tags EKS Pod Identity sets on AssumeRole (EKS user guide, pod-id-abac): the trust
+# policy reads them as aws:RequestTag/<key> for both sts:AssumeRole and sts:TagSession.
+POD_IDENTITY_TAG_CLUSTER = "aws:RequestTag/eks-cluster-name"
+POD_IDENTITY_TAG_NAMESPACE = "aws:RequestTag/kubernetes-namespace"
+POD_IDENTITY_TAG_SERVICE_ACCOUNT = "aws:RequestTag/kubernetes-service-account"
+
+MIN_SESSION_DURATION = 3600
+MAX_SESSION_DURATION = 43200
+
+_PARTITION = r"aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?"
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
+_ACCOUNT = re.compile(r"\d{12}")
+# ECR repository name (botocore model): lowercase segments separated by '/'.
+_ECR_NAME = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
+_ECR_REPOSITORY_ARN = re.compile(rf"arn:{_PARTITION}:ecr:{_REGION}:\d{{12}}:repository/(?P<name>{_ECR_NAME})")
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_ROLE_PATH = re.compile(r"/|/[\x21-\x7e]{1,510}/")
+_EKS_CLUSTER = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
+_K8S_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
+_K8S_SUBDOMAIN = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*")
+
+
+def repository_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    """``arn:aws:ecr:eu-west-1:123456789012:repository/team/app``."""
+    return f"arn:{partition}:ecr:{region}:{account_id}:repository/{name}"
+
+
+def _repository_arns(repository_arns: object, path: str) -> list[str]:
+    problems = Problems()
+    if not isinstance(repository_arns, (list, tuple)) or not repository_arns:
+        problems.add(path, f"{repository_arns!r} must be a non-empty list of ECR repository ARNs")
+        problems.raise_if_any()
+    seen: dict[str, int] = {}
+    for index, arn in enumerate(repository_arns):
+        item_path = join_path(path, index)
+        if not isinstance(arn, str) or not _ECR_REPOSITORY_ARN.fullmatch(arn) or len(arn.split("/", 1)[1]) > 256:
+            problems.add(
+                item_path,
+                f"{arn!r} must be an ECR repository ARN 'arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME' (no '*')",
+            )
+        elif arn in seen:
+            problems.add(item_path, f"{arn!r} is listed twice (see {join_path(path, seen[arn])})")
+        else:
+            seen[arn] = index
+    problems.raise_if_any()
+    return sorted(seen)
+
+
+def _ecr_policy(sid: str, actions: Sequence[str], repository_arns: object, path: str) -> dict:
+    resources = _repository_arns(repository_arns, path)
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "GetAuthorizationToken",
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",
+            },
+            {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resources},
+        ],
+    }
+
+
+def ecr_push_policy(repository_arns: Sequence[str], path: str = "repository_arns") -> dict:
+    """Least-privilege push (ECR user guide, image-push-iam) to the listed repositories only."""
+    return _ecr_policy("PushListedRepositories", ECR_PUSH_ACTIONS, repository_arns, path)
+
+
+def ecr_read_policy(repository_arns: Sequence[str], path: str = "repository_arns") -> dict:
+    """Pull and list images of the listed repositories (what ArgoCD Image Updater needs)."""
+    return _ecr_policy("ReadListedRepositories", ECR_READ_ACTIONS, repository_arns, path)
+
+
+def pod_identity_trust_policy(
+    account_id: str,
+    cluster_name: str,
+    namespace: str = "argocd",
+    service_account: str = "argocd-image-updater",
+) -> dict:
+    """Trust for EKS Pod Identity, narrowed to one service account of one cluster in this account.
+
+    Without the request-tag conditions any Pod Identity association in the account could
+    assume the role.
+    """
+    problems = Problems()
+    checks = (
+        ("account_id", account_id, _ACCOUNT, "must be a 12-digit AWS account id"),
+        ("cluster_name", cluster_name, _EKS_CLUSTER, "must be an EKS cluster name (1-100 of A-Z a-z 0-9 _ -)"),
+        ("namespace", namespace, _K8S_LABEL, "must be a Kubernetes namespace (DNS-1123 label, 1-63 chars)"),
+        (
+            "service_account",
+            service_account,
+            _K8S_SUBDOMAIN,
+            "must be a Kubernetes service account name (DNS-1123 subdomain, 1-253 chars)",
+        ),
+    )
+    for field, value, pattern, rule in checks:
+        if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > 253:
+            problems.add(field, f"{value!r} {rule}")
+    problems.raise_if_any()
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "EksPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": POD_IDENTITY_SERVICE},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account_id,
+                        POD_IDENTITY_TAG_CLUSTER: cluster_name,
+                        POD_IDENTITY_TAG_NAMESPACE: namespace,
+                        POD_IDENTITY_TAG_SERVICE_ACCOUNT: service_account,
+                    }
+                },
+            }
+        ],
+    }
+
+
+def validate_role_name(name: object, path: str = "name") -> str:
+    """IAM role name: 1-64 of letters, digits and ``+=,.@_-``."""
+    if not isinstance(name, str) or not _ROLE_NAME.fullmatch(name):
+        raise InvalidInput([Problem(path, f"{name!r} must be an IAM role name: 1-64 of letters, digits and +=,.@_-")])
+    return name
+
+
+def validate_role_path(path_value: object, path: str = "path") -> str:
+    """IAM path: ``/`` or ``/segment/.../``, at most 512 characters."""
+    if not isinstance(path_value, str) or not _ROLE_PATH.fullmatch(path_value):
+        raise InvalidInput(
+            [Problem(path, f"{path_value!r} must be '/' or start and end with '/' (at most 512 printable characters)")]
+        )
+    return path_value
+
+
+def validate_max_session_duration(seconds: object, path: str = "max_session_duration") -> int:
+    """Role maximum session: 3600-43200 seconds (1 to 12 hours)."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not MIN_SESSION_DURATION <= seconds <= MAX_SESSION_DURATION
+    ):
+        raise InvalidInput(
+            [Problem(path, f"{seconds!r} must be whole seconds from {MIN_SESSION_DURATION} to {MAX_SESSION_DURATION}")]
+        )
+    return seconds

@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ECR push/read policies, the Pod Identity trust, and IAM role name/path/session rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
+    ECR_PUSH_ACTIONS,
+    ECR_READ_ACTIONS,
+    ecr_push_policy,
+    ecr_read_policy,
+    pod_identity_trust_policy,
+    repository_arn,
+    validate_max_session_duration,
+    validate_role_name,
+    validate_role_path,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput
+from ansible_collections.cloudops.ecr.tests.unit.trust_evaluator import allows_service
+
+APP = repository_arn("aws", "eu-west-1", "123456789012", "example-org/app")
+API = repository_arn("aws", "eu-west-1", "123456789012", "example-org/api")
+POD_TAGS = {
+    "aws:SourceAccount": "123456789012",
+    "aws:RequestTag/eks-cluster-name": "dev",
+    "aws:RequestTag/kubernetes-namespace": "argocd",
+    "aws:RequestTag/kubernetes-service-account": "argocd-image-updater",
+}
+
+
+def test_repository_arn_names_partition_region_account_and_repository():
+    assert APP == "arn:aws:ecr:eu-west-1:123456789012:repository/example-org/app"
+
+
+# --- ECR push and read policies ----------------------------------------------------------------
+
+
+def test_push_policy_grants_authorization_token_on_star_and_push_on_the_listed_arns_only():
+    assert ecr_push_policy([APP, API]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "GetAuthorizationToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {
+                "Sid": "PushListedRepositories",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:UploadLayerPart",
+                ],
+                "Resource": [API, APP],
+            },
+        ],
+    }
+
+
+def test_read_policy_grants_pull_and_list_on_the_listed_arns_only():
+    policy = ecr_read_policy([APP])
+    token, read = policy["Statement"]
+    assert token == {
+        "Sid": "GetAuthorizationToken",
+        "Effect": "Allow",
+        "Action": "ecr:GetAuthorizationToken",
+        "Resource": "*",
+    }
+    assert read["Action"] == [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:DescribeImages",
+        "ecr:DescribeRepositories",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:ListImages",
+    ]
+    assert read["Resource"] == [APP]
+
+
+@pytest.mark.parametrize("actions", [ECR_PUSH_ACTIONS, ECR_READ_ACTIONS])
+def test_policies_name_only_ecr_actions_without_wildcards(actions):
+    assert all(a.startswith("ecr:") and "*" not in a for a in actions)
+
+
+def test_push_policy_never_lets_push_actions_reach_star():
+    for statement in ecr_push_policy([APP])["Statement"]:
+        if statement["Resource"] == "*":
+            assert statement["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_policies_are_the_same_whatever_the_input_order():
+    assert ecr_push_policy([APP, API]) == ecr_push_policy([API, APP])
+    assert ecr_read_policy([APP, API]) == ecr_read_policy([API, APP])
+
+
+@pytest.mark.parametrize("build", [ecr_push_policy, ecr_read_policy])
+def test_empty_repository_list_is_refused(build):
+    with pytest.raises(InvalidInput, match=r"^repository_arns: \[\] must be a non-empty list of ECR repository ARNs"):
+        build([])
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "*",
+        "arn:aws:ecr:eu-west-1:123456789012:repository/*",
+        "arn:aws:ecr:eu-west-1:123456789012:repository/team/*",
+        "arn:aws:ecr:*:123456789012:repository/app",
+        "arn:aws:ecr:eu-west-1:*:repository/app",
+        "arn:aws:s3:::bucket",
+        "arn:aws:iam::123456789012:role/app",
+        "arn:aws:ecr:eu-west-1:123456789012:registry/app",
+        "arn:aws:ecr:eu-west-1:123456789012:repository/App",
+        "arn:aws:ecr:eu-west-1:12345678901:repository/app",
+        "arn:aws:ecr:eu-west-1:123456789012:repository/" + "a" * 257,
+        "example-org/app",
+        None,
+    ],
+)
+@pytest.mark.parametrize("build", [ecr_push_policy, ecr_read_policy])
+def test_anything_but_an_ecr_repository_arn_is_refused_naming_the_value(build, arn):
+    with pytest.raises(InvalidInput) as excinfo:
+        build([APP, arn])
+    (problem,) = excinfo.value.problems
+    assert problem.path == "repository_arns[1]"
+    assert problem.message.startswith(f"{arn!r} must be an ECR repository ARN")
+
+
+def test_repository_arn_listed_twice_is_refused():
+    with pytest.raises(InvalidInput, match=r"repositories\[1\]: .* is listed twice \(see repositories\[0\]\)"):
+        ecr_push_policy([APP, APP], path="repositories")
+
+
+def test_arns_in_other_partitions_are_accepted():
+    arn = repository_arn("aws-cn", "cn-north-1", "123456789012", "app")
+    assert ecr_read_policy([arn])["Statement"][1]["Resource"] == [arn]
+
+
+# --- Pod Identity trust ------------------------------------------------------------------------
+
+
+def test_pod_identity_trust_is_narrowed_to_account_cluster_namespace_and_service_account():
+    assert pod_identity_trust_policy("123456789012", "dev") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EksPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {"StringEquals": POD_TAGS},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("action", ["sts:AssumeRole", "sts:TagSession"])
+def test_pod_identity_of_the_image_updater_is_admitted(action):
+    policy = pod_identity_trust_policy("123456789012", "dev")
+    assert allows_service(policy, "pods.eks.amazonaws.com", action, POD_TAGS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("aws:SourceAccount", "999999999999"),
+        ("aws:RequestTag/eks-cluster-name", "pro"),
+        ("aws:RequestTag/kubernetes-namespace", "default"),
+        ("aws:RequestTag/kubernetes-service-account", "argocd-server"),
+        ("aws:RequestTag/kubernetes-service-account", None),
+    ],
+)
+def test_another_account_cluster_namespace_or_service_account_is_kept_out(key, value):
+    policy = pod_identity_trust_policy("123456789012", "dev")
+    context = {**POD_TAGS, key: value}
+    if value is None:
+        del context[key]
+    assert not allows_service(policy, "pods.eks.amazonaws.com", "sts:AssumeRole", context)
+
+
+def test_other_service_or_action_is_kept_out():
+    policy = pod_identity_trust_policy("123456789012", "dev")
+    assert not allows_service(policy, "ec2.amazonaws.com", "sts:AssumeRole", POD_TAGS)
+    assert not allows_service(policy, "pods.eks.amazonaws.com", "sts:AssumeRoleWithWebIdentity", POD_TAGS)
+
+
+def test_pod_identity_namespace_and_service_account_can_be_chosen():
+    policy = pod_identity_trust_policy("123456789012", "pro-cluster", "tools", "image-updater")
+    condition = policy["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["aws:RequestTag/kubernetes-namespace"] == "tools"
+    assert condition["aws:RequestTag/kubernetes-service-account"] == "image-updater"
+    assert condition["aws:RequestTag/eks-cluster-name"] == "pro-cluster"
+
+
+def test_pod_identity_refuses_every_bad_field_at_once():
+    with pytest.raises(InvalidInput) as excinfo:
+        pod_identity_trust_policy("1234", "*", "Argo CD", "*")
+    assert [str(p).split(":")[0] for p in excinfo.value.problems] == [
+        "account_id",
+        "cluster_name",
+        "namespace",
+        "service_account",
+    ]
+    assert "'1234' must be a 12-digit AWS account id" in str(excinfo.value)
+    assert "'*' must be an EKS cluster name" in str(excinfo.value)
+    assert "'Argo CD' must be a Kubernetes namespace" in str(excinfo.value)
+
+
+# --- role name, path, session duration ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["github-actions", "a", "x" * 64, "ci+push=,.@_-Role1"])
+def test_valid_role_names_are_returned(name):
+    assert validate_role_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "x" * 65, "has space", "slash/name", "star*", "é", None])
+def test_invalid_role_name_is_refused_naming_the_value(name):
+    with pytest.raises(InvalidInput) as excinfo:
+        validate_role_name(name, "roles[0].name")
+    assert (
+        str(excinfo.value) == f"roles[0].name: {name!r} must be an IAM role name: 1-64 of letters, digits and +=,.@_-"
+    )
+
+
+@pytest.mark.parametrize("value", ["/", "/ci/", "/platform/ci/", "/" + "a" * 510 + "/"])
+def test_valid_role_paths_are_returned(value):
+    assert validate_role_path(value) == value
+
+
+@pytest.mark.parametrize("value", ["", "ci", "/ci", "ci/", "/c i/", "/" + "a" * 511 + "/", None])
+def test_invalid_role_path_is_refused_naming_the_value(value):
+    with pytest.raises(InvalidInput, match=r"^path: .* must be '/' or start and end with '/'"):
+        validate_role_path(value)
+
+
+@pytest.mark.parametrize("seconds", [3600, 7200, 43200])
+def test_session_durations_from_one_to_twelve_hours_are_accepted(seconds):
+    assert validate_max_session_duration(seconds) == seconds
+
+
+@pytest.mark.parametrize("seconds", [3599, 43201, 0, -1, True, "3600", 3600.5, None])
+def test_session_duration_outside_one_to_twelve_hours_is_refused(seconds):
+    with pytest.raises(InvalidInput) as excinfo:
+        validate_max_session_duration(seconds)
+    assert str(excinfo.value) == f"max_session_duration: {seconds!r} must be whole seconds from 3600 to 43200"
