@@ -1,0 +1,123 @@
+"""A local AWS endpoint: a moto server on a free loopback port, and its request recorder.
+
+Used by `make demo`, the tests and the benchmark. The endpoint reaches our code only through
+AWS_ENDPOINT_URL (boto3) and AWS_URL (amazon.aws): nothing in the collection knows about it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAMOTOTESTKEY00001",
+    "AWS_SECRET_ACCESS_KEY": "moto-test-secret-do-not-print-0000000001",
+}
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """``with MotoServer() as aws: subprocess.run(..., env=aws.env())`` — stopped whatever happens."""
+
+    def __init__(self, port: int | None = None, region: str = "eu-west-1"):
+        self.port = port or free_port()
+        self.region = region
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen | None = None
+
+    def __enter__(self) -> MotoServer:
+        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ENABLE_RECORDING": "true"}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"moto server exited with {self._process.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"moto server did not answer on {self.url} within 30 s")
+
+    def __exit__(self, *exc) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def env(self, base: dict | None = None, endpoint: str | None = None) -> dict:
+        """``base`` (default os.environ) pointed at this endpoint (or ``endpoint``, e.g. a proxy)."""
+        url = endpoint or self.url
+        env = dict(os.environ if base is None else base)
+        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            env.pop(var, None)
+        env.update(TEST_CREDENTIALS)
+        env.update(
+            {"AWS_ENDPOINT_URL": url, "AWS_URL": url, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
+        )
+        return env
+
+    def _post(self, path: str) -> bytes:
+        request = urllib.request.Request(f"{self.url}{path}", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read()
+
+    def reset(self) -> None:
+        self._post("/moto-api/reset")
+
+    def start_recording(self) -> None:
+        self._post("/moto-api/recorder/reset-recording")
+        self._post("/moto-api/recorder/start-recording")
+
+    def stop_recording(self) -> list[dict]:
+        """The requests recorded since ``start_recording``: one dict each."""
+        self._post("/moto-api/recorder/stop-recording")
+        with urllib.request.urlopen(f"{self.url}/moto-api/recorder/download-recording", timeout=30) as response:
+            lines = response.read().decode().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def operation(request: dict) -> str:
+    """The API operation of a recorded request (JSON protocols: X-Amz-Target; query: Action)."""
+    headers = {k.lower(): v for k, v in (request.get("headers") or {}).items()}
+    target = headers.get("x-amz-target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    body = request.get("body") or ""
+    if request.get("body_encoded") and isinstance(body, str):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    if isinstance(body, str) and "Action=" in body:
+        for part in body.split("&"):
+            if part.startswith("Action="):
+                return part[len("Action=") :]
+    url = request.get("url") or ""
+    if "Action=" in url:
+        return url.split("Action=", 1)[1].split("&", 1)[0]
+    return f"{request.get('method', '?')} {url}"
+
+
+def split_calls(recording: list[dict]) -> tuple[list[str], list[str]]:
+    """(reads, writes): operation names of recorded requests."""
+    ops = [operation(r) for r in recording]
+    return [o for o in ops if o.startswith(READ_PREFIXES)], [o for o in ops if not o.startswith(READ_PREFIXES)]
