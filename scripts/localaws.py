@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -38,7 +39,14 @@ class MotoServer:
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> MotoServer:
-        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ENABLE_RECORDING": "true"}
+        self._recording = tempfile.NamedTemporaryFile(prefix="moto-recording-", delete=False)
+        self._recording.close()
+        env = {
+            **os.environ,
+            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+            "MOTO_ENABLE_RECORDING": "true",
+            "MOTO_RECORDER_FILEPATH": self._recording.name,
+        }
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
@@ -65,6 +73,8 @@ class MotoServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if os.path.exists(self._recording.name):
+            os.unlink(self._recording.name)
 
     def env(self, base: dict | None = None, endpoint: str | None = None) -> dict:
         """``base`` (default os.environ) pointed at this endpoint (or ``endpoint``, e.g. a proxy)."""
