@@ -32,6 +32,13 @@ def aws_environment(monkeypatch):
 @pytest.fixture
 def aws():
     """moto for the test; ``aws("ecr")`` gives a boto3 client to arrange and inspect state."""
+    with mock_aws():
+        yield lambda service: boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def aws_with_managed_policies():
+    """Like ``aws``, with AWS managed IAM policies loaded (slower: only where a test attaches one)."""
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         yield lambda service: boto3.client(service, region_name=REGION)
 
