@@ -15,9 +15,20 @@ users must write the canonical case; writing it wrong locks CI out, it never let
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
+    validate_max_session_duration,
+    validate_policy_arn,
+    validate_role_description,
+    validate_role_name,
+    validate_role_path,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
+    check_repository_name,
+    repository_name_for_github,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problem, Problems, join_path
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -35,6 +46,7 @@ _PROVIDER_ARN = re.compile(rf"arn:aws[a-z-]*:iam::\d{{12}}:oidc-provider/{re.esc
 # git check-ref-format: no control chars, space, ~ ^ : ? * [ \ (``*`` is handled as a wildcard).
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?\[\\]")
 _SUBJECT_KINDS = (("ref:refs/heads/", "branch"), ("ref:refs/tags/", "tag"), ("environment:", "environment"))
+_THUMBPRINT = re.compile(r"[0-9A-Fa-f]{40}")
 _SUBJECT_FORMS = "'ref:refs/heads/BRANCH', 'ref:refs/tags/TAG', 'environment:NAME' or 'pull_request'"
 
 
@@ -61,7 +73,7 @@ class GithubRepo:
     @property
     def ecr_repository_name(self) -> str:
         """The ECR repository this GitHub repository pushes to (ECR names are lowercase)."""
-        return self.full_name.lower()
+        return repository_name_for_github(self.full_name)
 
     def __str__(self) -> str:
         return self.claim_name
@@ -252,3 +264,147 @@ def github_trust_policy(provider_arn: str, repos: Sequence[GithubRepo | str], su
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True)
+class CiRole:
+    """One CI role: the GitHub repositories it trusts and the ECR repositories it may push to."""
+
+    name: str
+    github_repos: tuple[GithubRepo, ...]
+    repositories: tuple[str, ...]
+
+
+def ci_roles(
+    name: str,
+    repos: Sequence[GithubRepo],
+    repositories: Sequence[str] | None = None,
+    per_repository: bool = False,
+) -> list[CiRole]:
+    """The CI roles to converge: one for all ``repos``, or one per GitHub repository.
+
+    ``repositories`` (ECR names) defaults to each GitHub repository's own, ``owner/repo``
+    lowercased. With ``per_repository`` each role trusts one GitHub repository (both of its
+    classic and immutable forms when listed) and pushes only to its own ECR repository;
+    ``name`` is then a template where ``{owner}`` and ``{repo}`` stand for the lowercased names.
+    """
+    problems = Problems()
+    if per_repository:
+        if repositories is not None:
+            problems.add("repositories", "must be left out with per_repository: each role pushes to its own repository")
+        if not isinstance(name, str) or "{repo}" not in name:
+            problems.add("name", f"{name!r} must hold '{{repo}}' with per_repository, e.g. 'github-{{owner}}-{{repo}}'")
+        problems.raise_if_any()
+        return _roles_per_repository(name, repos, problems)
+    try:
+        validate_role_name(name, "name")
+    except InvalidInput as exc:
+        problems.extend(exc)
+    if repositories is None:
+        targets = {}
+        for index, repo in enumerate(repos):
+            check_repository_name(repo.ecr_repository_name, join_path("github_repos", index), problems)
+            targets.setdefault(repo.ecr_repository_name, index)
+        names = list(targets)
+    else:
+        if not isinstance(repositories, (list, tuple)) or not repositories:
+            problems.add("repositories", f"{repositories!r} must be a non-empty list of ECR repository names")
+            problems.raise_if_any()
+        for index, repository in enumerate(repositories):
+            check_repository_name(repository, join_path("repositories", index), problems)
+        names = list(dict.fromkeys(repositories))
+    problems.raise_if_any()
+    return [CiRole(name, tuple(repos), tuple(sorted(names)))]
+
+
+def _roles_per_repository(template: str, repos: Sequence[GithubRepo], problems: Problems) -> list[CiRole]:
+    groups: dict[str, list[tuple[int, GithubRepo]]] = {}
+    for index, repo in enumerate(repos):
+        groups.setdefault(repo.ecr_repository_name, []).append((index, repo))
+    roles, seen = [], {}
+    for repository, members in groups.items():
+        index, repo = members[0]
+        path = join_path("github_repos", index)
+        check_repository_name(repository, path, problems)
+        role_name = template.replace("{owner}", repo.owner.lower()).replace("{repo}", repo.name.lower())
+        try:
+            validate_role_name(role_name, path)
+        except InvalidInput:
+            problems.add(
+                path,
+                f"{repo.claim_name!r} gives role name {role_name!r} from name {template!r}, "
+                "not an IAM role name: 1-64 of letters, digits and +=,.@_-",
+            )
+            continue
+        if role_name.lower() in seen:
+            problems.add(
+                path,
+                f"{repo.claim_name!r} gives role name {role_name!r}, already used by "
+                f"{seen[role_name.lower()]}: put '{{owner}}' in name",
+            )
+            continue
+        seen[role_name.lower()] = path
+        roles.append(CiRole(role_name, tuple(r for _, r in members), (repository,)))
+    problems.raise_if_any()
+    return roles
+
+
+@dataclass(frozen=True)
+class CiRoleRequest:
+    """Everything ``github_oidc_role`` was asked, validated: nothing invalid reaches AWS."""
+
+    roles: tuple[CiRole, ...]
+    subjects: tuple[str, ...]
+    warnings: tuple[str, ...]
+    path: str = "/"
+    max_session_duration: int = 3600
+    permissions_boundary: str | None = None
+    description: str | None = None
+    thumbprints: tuple[str, ...] | None = None
+
+
+def ci_role_request(params: Mapping) -> CiRoleRequest:
+    """Validate the module's parameters, every field at once; ``state: absent`` needs only the names."""
+    problems = Problems()
+
+    def checked(fn, *args):
+        try:
+            return fn(*args)
+        except InvalidInput as exc:
+            problems.extend(exc)
+            return None
+
+    present = params.get("state", "present") == "present"
+    per_repository = bool(params.get("per_repository"))
+    subjects, warnings = checked(parse_subjects, params.get("subjects")) or ([], [])
+    repos, roles = None, None
+    if present or per_repository:
+        repos = checked(parse_github_repos, params.get("github_repos"))
+    path = checked(validate_role_path, params.get("path", "/"), "path")
+    duration = checked(validate_max_session_duration, params.get("max_session_duration", 3600))
+    boundary = params.get("permissions_boundary")
+    if boundary is not None:
+        checked(validate_policy_arn, boundary, "permissions_boundary")
+    description = params.get("description")
+    if description is not None:
+        checked(validate_role_description, description, "description")
+    thumbprints = params.get("thumbprints")
+    if thumbprints is not None:
+        if not 1 <= len(thumbprints) <= 5:
+            problems.add("thumbprints", f"{thumbprints!r} must list 1 to 5 thumbprints, or be left out")
+        for index, thumbprint in enumerate(thumbprints):
+            if not isinstance(thumbprint, str) or not _THUMBPRINT.fullmatch(thumbprint):
+                problems.add(join_path("thumbprints", index), f"{thumbprint!r} must be 40 hexadecimal characters")
+    if repos is not None or not (present or per_repository):
+        roles = checked(ci_roles, params.get("name"), repos or [], params.get("repositories"), per_repository)
+    problems.raise_if_any()
+    return CiRoleRequest(
+        roles=tuple(roles),
+        subjects=tuple(subjects),
+        warnings=tuple(warnings),
+        path=path,
+        max_session_duration=duration,
+        permissions_boundary=boundary,
+        description=description,
+        thumbprints=tuple(thumbprints) if thumbprints is not None else None,
+    )

@@ -9,9 +9,11 @@ Pure rules, no AWS call. Permissions name only ECR actions, on the listed reposi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
+from ansible_collections.cloudops.ecr.plugins.module_utils.repository import is_valid_repository_name
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problem, Problems, join_path
 
 POLICY_VERSION = "2012-10-17"
@@ -38,17 +40,25 @@ POD_IDENTITY_TAG_CLUSTER = "aws:RequestTag/eks-cluster-name"
 POD_IDENTITY_TAG_NAMESPACE = "aws:RequestTag/kubernetes-namespace"
 POD_IDENTITY_TAG_SERVICE_ACCOUNT = "aws:RequestTag/kubernetes-service-account"
 
+# IAM quotas: trust policy length (default, adjustable in Service Quotas) and the total of a
+# role's inline policies (fixed).
+TRUST_POLICY_DEFAULT_MAX = 2048
+ROLE_INLINE_POLICIES_MAX = 10240
+
 MIN_SESSION_DURATION = 3600
 MAX_SESSION_DURATION = 43200
 
 _PARTITION = r"aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
 _ACCOUNT = re.compile(r"\d{12}")
-# ECR repository name (botocore model): lowercase segments separated by '/'.
-_ECR_NAME = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
-_ECR_REPOSITORY_ARN = re.compile(rf"arn:{_PARTITION}:ecr:{_REGION}:\d{{12}}:repository/(?P<name>{_ECR_NAME})")
+_ECR_REPOSITORY_ARN = re.compile(rf"arn:{_PARTITION}:ecr:{_REGION}:\d{{12}}:repository/(?P<name>.+)")
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _ROLE_PATH = re.compile(r"/|/[\x21-\x7e]{1,510}/")
+_ROLE_ARN = re.compile(rf"arn:{_PARTITION}:iam::\d{{12}}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,64}}", re.ASCII)
+_POLICY_ARN = re.compile(
+    rf"arn:{_PARTITION}:iam::(?:\d{{12}}|aws):policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,128}}", re.ASCII
+)
+_DESCRIPTION = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]*")
 _EKS_CLUSTER = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
 _K8S_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _K8S_SUBDOMAIN = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*")
@@ -67,7 +77,8 @@ def _repository_arns(repository_arns: object, path: str) -> list[str]:
     seen: dict[str, int] = {}
     for index, arn in enumerate(repository_arns):
         item_path = join_path(path, index)
-        if not isinstance(arn, str) or not _ECR_REPOSITORY_ARN.fullmatch(arn) or len(arn.split("/", 1)[1]) > 256:
+        match = _ECR_REPOSITORY_ARN.fullmatch(arn) if isinstance(arn, str) else None
+        if not match or not is_valid_repository_name(match["name"]):
             problems.add(
                 item_path,
                 f"{arn!r} must be an ECR repository ARN 'arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME' (no '*')",
@@ -118,20 +129,12 @@ def pod_identity_trust_policy(
     assume the role.
     """
     problems = Problems()
-    checks = (
-        ("account_id", account_id, _ACCOUNT, "must be a 12-digit AWS account id"),
-        ("cluster_name", cluster_name, _EKS_CLUSTER, "must be an EKS cluster name (1-100 of A-Z a-z 0-9 _ -)"),
-        ("namespace", namespace, _K8S_LABEL, "must be a Kubernetes namespace (DNS-1123 label, 1-63 chars)"),
-        (
-            "service_account",
-            service_account,
-            _K8S_SUBDOMAIN,
-            "must be a Kubernetes service account name (DNS-1123 subdomain, 1-253 chars)",
-        ),
-    )
-    for field, value, pattern, rule in checks:
-        if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > 253:
-            problems.add(field, f"{value!r} {rule}")
+    if not isinstance(account_id, str) or not _ACCOUNT.fullmatch(account_id):
+        problems.add("account_id", f"{account_id!r} must be a 12-digit AWS account id")
+    try:
+        validate_pod_identity_target(cluster_name, namespace, service_account)
+    except InvalidInput as exc:
+        problems.extend(exc)
     problems.raise_if_any()
     return {
         "Version": POLICY_VERSION,
@@ -152,6 +155,27 @@ def pod_identity_trust_policy(
             }
         ],
     }
+
+
+def validate_pod_identity_target(
+    cluster_name: object, namespace: object, service_account: object, path: str = ""
+) -> None:
+    """The service account of a Pod Identity association: EKS cluster, namespace, service account names."""
+    problems = Problems()
+    checks = (
+        ("cluster_name", cluster_name, _EKS_CLUSTER, "must be an EKS cluster name (1-100 of A-Z a-z 0-9 _ -)"),
+        ("namespace", namespace, _K8S_LABEL, "must be a Kubernetes namespace (DNS-1123 label, 1-63 chars)"),
+        (
+            "service_account",
+            service_account,
+            _K8S_SUBDOMAIN,
+            "must be a Kubernetes service account name (DNS-1123 subdomain, 1-253 chars)",
+        ),
+    )
+    for field, value, pattern, rule in checks:
+        if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > 253:
+            problems.add(join_path(path, field), f"{value!r} {rule}")
+    problems.raise_if_any()
 
 
 def validate_role_name(name: object, path: str = "name") -> str:
@@ -181,3 +205,37 @@ def validate_max_session_duration(seconds: object, path: str = "max_session_dura
             [Problem(path, f"{seconds!r} must be whole seconds from {MIN_SESSION_DURATION} to {MAX_SESSION_DURATION}")]
         )
     return seconds
+
+
+def validate_role_description(text: object, path: str = "description") -> str:
+    """IAM role description: at most 1000 characters, printable Latin-1 (tabs and newlines allowed)."""
+    if not isinstance(text, str) or len(text) > 1000 or not _DESCRIPTION.fullmatch(text):
+        shown = f"{text[:40]!r}... ({len(text)} characters)" if isinstance(text, str) and len(text) > 40 else repr(text)
+        raise InvalidInput([Problem(path, f"{shown} must be at most 1000 printable Latin-1 characters")])
+    return text
+
+
+def validate_policy_arn(arn: object, path: str = "permissions_boundary") -> str:
+    """ARN of a managed policy (customer ``iam::ACCOUNT:policy/...`` or AWS ``iam::aws:policy/...``)."""
+    if not isinstance(arn, str) or not _POLICY_ARN.fullmatch(arn):
+        raise InvalidInput(
+            [Problem(path, f"{arn!r} must be a managed policy ARN 'arn:PARTITION:iam::ACCOUNT_OR_aws:policy/NAME'")]
+        )
+    return arn
+
+
+def validate_role_arn(arn: object, path: str = "role_arn") -> str:
+    """ARN of an IAM role: ``arn:aws:iam::123456789012:role/PATH/NAME``."""
+    if not isinstance(arn, str) or not _ROLE_ARN.fullmatch(arn):
+        raise InvalidInput([Problem(path, f"{arn!r} must be an IAM role ARN 'arn:PARTITION:iam::ACCOUNT:role/NAME'")])
+    return arn
+
+
+def role_arn(partition: str, account_id: str, name: str, path: str = "/") -> str:
+    """``arn:aws:iam::123456789012:role/ci/github-actions``."""
+    return f"arn:{partition}:iam::{account_id}:role{path}{name}"
+
+
+def document_size(document: dict) -> int:
+    """Characters IAM counts against its size quotas (whitespace is not counted)."""
+    return len(json.dumps(document, separators=(",", ":")))

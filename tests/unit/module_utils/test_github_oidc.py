@@ -13,7 +13,10 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.github_oidc import (
     GITHUB_OIDC_AUDIENCE,
     GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
+    CiRole,
     GithubRepo,
+    ci_role_request,
+    ci_roles,
     github_provider_arn,
     github_subject_claims,
     github_trust_policy,
@@ -388,3 +391,111 @@ def test_pull_request_is_admitted_only_when_listed():
     policy = github_trust_policy(PROVIDER, ["example-org/app"], ["pull_request"])
     assert allows_web_identity(policy, token("repo:example-org/app:pull_request"))
     assert not allows_web_identity(policy, token("repo:example-org/app:ref:refs/heads/main"))
+
+
+# --- CI roles: one for all repositories, or one per repository ---------------------------------
+
+
+def test_one_role_pushes_to_each_github_repositorys_own_ecr_repository_by_default():
+    (role,) = ci_roles("github-actions", parse_github_repos(["Example-Org/Web-App", "example-org/api"]))
+    assert role.name == "github-actions"
+    assert role.repositories == ("example-org/api", "example-org/web-app")
+
+
+def test_listed_repositories_replace_the_default_ones():
+    (role,) = ci_roles("ci", parse_github_repos(["o/a"]), ["shared/releases", "shared/releases"])
+    assert role.repositories == ("shared/releases",)
+
+
+def test_invalid_ecr_repository_names_are_refused_with_their_field():
+    with pytest.raises(InvalidInput) as excinfo:
+        ci_roles("ci", parse_github_repos(["o/.github"]), None)
+    assert [p.path for p in excinfo.value.problems] == ["github_repos[0]"]
+    with pytest.raises(InvalidInput) as excinfo:
+        ci_roles("ci", parse_github_repos(["o/a"]), ["ok", "Not_OK"])
+    assert [p.path for p in excinfo.value.problems] == ["repositories[1]"]
+    with pytest.raises(InvalidInput, match=r"^repositories: \[\] must be a non-empty list"):
+        ci_roles("ci", parse_github_repos(["o/a"]), [])
+
+
+def test_per_repository_roles_are_named_from_the_template_in_lowercase():
+    roles = ci_roles("gha-{owner}-{repo}", parse_github_repos(["Example-Org/Web-App", "o/api"]), per_repository=True)
+    assert [(r.name, r.repositories) for r in roles] == [
+        ("gha-example-org-web-app", ("example-org/web-app",)),
+        ("gha-o-api", ("o/api",)),
+    ]
+    assert [r.github_repos for r in roles] == [(GithubRepo("Example-Org", "Web-App"),), (GithubRepo("o", "api"),)]
+
+
+def test_per_repository_role_trusts_both_forms_of_its_repository():
+    (role,) = ci_roles("gha-{repo}", parse_github_repos(["o/app", "o@1/app@2"]), per_repository=True)
+    assert [r.claim_name for r in role.github_repos] == ["o/app", "o@1/app@2"]
+
+
+def test_per_repository_template_must_name_the_repository():
+    with pytest.raises(InvalidInput, match=r"^name: 'github-ci' must hold '\{repo\}' with per_repository"):
+        ci_roles("github-ci", parse_github_repos(["o/a"]), per_repository=True)
+
+
+def test_per_repository_refuses_listed_repositories():
+    with pytest.raises(InvalidInput, match=r"^repositories: must be left out with per_repository"):
+        ci_roles("gha-{repo}", parse_github_repos(["o/a"]), ["x"], per_repository=True)
+
+
+def test_per_repository_refuses_too_long_or_colliding_role_names():
+    with pytest.raises(InvalidInput) as excinfo:
+        ci_roles("gha-{repo}", parse_github_repos(["o/" + "a" * 70, "x/app", "y/App"]), per_repository=True)
+    assert [str(p) for p in excinfo.value.problems] == [
+        f"github_repos[0]: 'o/{'a' * 70}' gives role name 'gha-{'a' * 70}' from name 'gha-{{repo}}', not an IAM "
+        "role name: 1-64 of letters, digits and +=,.@_-",
+        "github_repos[2]: 'y/App' gives role name 'gha-app', already used by github_repos[1]: put '{owner}' in name",
+    ]
+
+
+def test_role_request_validates_every_field_at_once():
+    with pytest.raises(InvalidInput) as excinfo:
+        ci_role_request(
+            {
+                "name": "bad name",
+                "github_repos": ["*/*"],
+                "subjects": ["ref:*"],
+                "path": "ci",
+                "max_session_duration": 10,
+                "permissions_boundary": "x",
+                "description": "é" * 1001,
+                "thumbprints": ["z" * 40],
+            }
+        )
+    assert [p.path for p in excinfo.value.problems] == [
+        "subjects[0]",
+        "github_repos[0]",
+        "path",
+        "max_session_duration",
+        "permissions_boundary",
+        "description",
+        "thumbprints[0]",
+    ]
+
+
+def test_role_request_carries_validated_values_and_warnings():
+    request = ci_role_request(
+        {
+            "name": "ci",
+            "github_repos": ["o/a"],
+            "subjects": ["pull_request"],
+            "path": "/ci/",
+            "max_session_duration": 7200,
+            "permissions_boundary": "arn:aws:iam::123456789012:policy/boundary",
+            "thumbprints": ["A" * 40],
+        }
+    )
+    assert request.roles == (CiRole("ci", (GithubRepo("o", "a"),), ("o/a",)),)
+    assert request.subjects == ("pull_request",)
+    assert len(request.warnings) == 1
+    assert (request.path, request.max_session_duration) == ("/ci/", 7200)
+    assert request.thumbprints == ("A" * 40,)
+
+
+def test_role_request_to_delete_needs_only_the_name():
+    request = ci_role_request({"name": "ci", "state": "absent", "subjects": ["ref:refs/heads/main"]})
+    assert [r.name for r in request.roles] == ["ci"]

@@ -10,11 +10,17 @@ import pytest
 from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
     ECR_PUSH_ACTIONS,
     ECR_READ_ACTIONS,
+    document_size,
     ecr_push_policy,
     ecr_read_policy,
     pod_identity_trust_policy,
     repository_arn,
+    role_arn,
     validate_max_session_duration,
+    validate_pod_identity_target,
+    validate_policy_arn,
+    validate_role_arn,
+    validate_role_description,
     validate_role_name,
     validate_role_path,
 )
@@ -247,3 +253,60 @@ def test_session_duration_outside_one_to_twelve_hours_is_refused(seconds):
     with pytest.raises(InvalidInput) as excinfo:
         validate_max_session_duration(seconds)
     assert str(excinfo.value) == f"max_session_duration: {seconds!r} must be whole seconds from 3600 to 43200"
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:policy/ci-boundary",
+        "arn:aws:iam::123456789012:policy/platform/ci-boundary",
+        "arn:aws:iam::aws:policy/PowerUserAccess",
+        "arn:aws-us-gov:iam::123456789012:policy/b",
+    ],
+)
+def test_managed_policy_arns_are_accepted_as_boundary(arn):
+    assert validate_policy_arn(arn) == arn
+
+
+@pytest.mark.parametrize("arn", ["ci-boundary", "arn:aws:iam::123456789012:role/x", "arn:aws:iam::*:policy/x", None])
+def test_anything_but_a_managed_policy_arn_is_refused_as_boundary(arn):
+    with pytest.raises(InvalidInput, match=r"^permissions_boundary: .* must be a managed policy ARN"):
+        validate_policy_arn(arn)
+
+
+@pytest.mark.parametrize(
+    "arn", ["arn:aws:iam::123456789012:role/argocd-image-updater", "arn:aws:iam::123456789012:role/eks/updater"]
+)
+def test_role_arns_are_accepted(arn):
+    assert validate_role_arn(arn) == arn
+
+
+@pytest.mark.parametrize("arn", ["updater", "arn:aws:iam::123456789012:user/x", "arn:aws:iam::123456789012:role/*"])
+def test_anything_but_a_role_arn_is_refused(arn):
+    with pytest.raises(InvalidInput, match=r"^role_arn: .* must be an IAM role ARN"):
+        validate_role_arn(arn)
+
+
+def test_role_arn_joins_partition_account_path_and_name():
+    assert role_arn("aws", "123456789012", "updater") == "arn:aws:iam::123456789012:role/updater"
+    assert role_arn("aws", "123456789012", "updater", "/eks/") == "arn:aws:iam::123456789012:role/eks/updater"
+
+
+def test_role_description_up_to_1000_printable_characters_is_accepted():
+    assert validate_role_description("Push to ECR\n(cloudops.ecr) é" + "x" * 972)
+
+
+@pytest.mark.parametrize("text", ["x" * 1001, "bell\x07", "emoji \U0001f600", None])
+def test_role_description_too_long_or_unprintable_is_refused(text):
+    with pytest.raises(InvalidInput, match=r"^description: .* must be at most 1000 printable Latin-1 characters"):
+        validate_role_description(text)
+
+
+def test_document_size_counts_characters_without_whitespace():
+    assert document_size({"Version": "2012-10-17", "Statement": []}) == len('{"Version":"2012-10-17","Statement":[]}')
+
+
+def test_pod_identity_target_errors_are_placed_under_the_given_path():
+    with pytest.raises(InvalidInput) as excinfo:
+        validate_pod_identity_target("dev", "argocd", "Bad_SA", path="image_updater")
+    assert [p.path for p in excinfo.value.problems] == ["image_updater.service_account"]

@@ -1,0 +1,436 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Identity and access calls: the IAM OIDC provider, IAM roles with one inline policy, and EKS
+Pod Identity associations. Every call retries (AWSRetry); not-found becomes ``None``; what to
+change is planned by comparing the current state with the desired one before any write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import retry_with
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problem
+
+# IAM answers ConcurrentModification when two writes touch one entity at once.
+IAM_RETRY = retry_with("ConcurrentModification")
+# IAM is eventually consistent: just after a create, the new role can be missing
+# (NoSuchEntity) and a just-created OIDC provider is not yet a valid principal
+# (MalformedPolicyDocument "Invalid principal"). Used only for writes after a create.
+IAM_SETTLING_RETRY = retry_with("ConcurrentModification", "NoSuchEntity", "MalformedPolicyDocument")
+
+PolicyDiffers = Callable[[dict, dict], bool]
+
+
+# --- OIDC provider ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    arn: str
+    url: str
+    client_ids: tuple[str, ...]
+    thumbprints: tuple[str, ...]
+    tags: dict[str, str]
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """The role we want. ``None`` for description, boundary or tags leaves the current value alone."""
+
+    name: str
+    path: str
+    trust_policy: dict
+    policy_name: str
+    policy: dict
+    max_session_duration: int
+    description: str | None = None
+    permissions_boundary: str | None = None
+    tags: dict[str, str] | None = None
+    purge_tags: bool = True
+    new_role_description: str | None = None  # used only when the role is created
+
+
+@dataclass(frozen=True)
+class RoleState:
+    """The role IAM holds, with the one inline policy we manage (``None`` when missing)."""
+
+    name: str
+    arn: str | None
+    path: str
+    trust_policy: dict
+    max_session_duration: int
+    description: str | None
+    permissions_boundary: str | None
+    tags: dict[str, str]
+    policy: dict | None
+
+
+@dataclass
+class RolePlan:
+    create: bool = False
+    trust: bool = False
+    settings: bool = False
+    boundary: bool = False
+    policy: bool = False
+    tags_to_set: dict[str, str] = field(default_factory=dict)
+    tags_to_remove: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[str]:
+        if self.create:
+            return ["created"]
+        named = [
+            ("trust_policy", self.trust),
+            ("settings", self.settings),
+            ("permissions_boundary", self.boundary),
+            ("permissions_policy", self.policy),
+            ("tags", bool(self.tags_to_set or self.tags_to_remove)),
+        ]
+        return [name for name, needed in named if needed]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def plan_role(spec: RoleSpec, current: RoleState | None, policy_differs: PolicyDiffers) -> RolePlan:
+    """What to write so the role IAM holds becomes ``spec``; refuses what IAM cannot change."""
+    if current is None:
+        return RolePlan(create=True, policy=True)
+    if current.path != spec.path:
+        raise InvalidInput(
+            [
+                Problem(
+                    "path",
+                    f"{spec.path!r} differs from the path {current.path!r} of the existing role {spec.name!r}; "
+                    "IAM cannot move a role: keep the path or delete the role first",
+                )
+            ]
+        )
+    plan = RolePlan(
+        trust=policy_differs(current.trust_policy, spec.trust_policy),
+        settings=current.max_session_duration != spec.max_session_duration
+        or (spec.description is not None and (current.description or "") != spec.description),
+        boundary=spec.permissions_boundary is not None and current.permissions_boundary != spec.permissions_boundary,
+        policy=current.policy is None or policy_differs(current.policy, spec.policy),
+    )
+    if spec.tags is not None:
+        plan.tags_to_set, plan.tags_to_remove = compare_aws_tags(current.tags, spec.tags, spec.purge_tags)
+    return plan
+
+
+def role_after(spec: RoleSpec, current: RoleState | None, plan: RolePlan, arn: str | None = None) -> RoleState:
+    """The role as IAM will hold it once ``plan`` is applied (what diff mode shows as after)."""
+    if current is None:
+        description = spec.description or spec.new_role_description
+        boundary, tags = spec.permissions_boundary, dict(spec.tags or {})
+    else:
+        description = current.description if spec.description is None else spec.description
+        boundary = spec.permissions_boundary or current.permissions_boundary
+        tags = {k: v for k, v in {**current.tags, **plan.tags_to_set}.items() if k not in plan.tags_to_remove}
+    return RoleState(
+        name=spec.name,
+        arn=arn or (current.arn if current else None),
+        path=spec.path,
+        trust_policy=spec.trust_policy,
+        max_session_duration=spec.max_session_duration,
+        description=description,
+        permissions_boundary=boundary,
+        tags=tags,
+        policy=spec.policy,
+    )
+
+
+def role_view(state: RoleState | None) -> dict:
+    """A role as diff mode shows it (``{}`` when it does not exist)."""
+    if state is None:
+        return {}
+    return {
+        "path": state.path,
+        "trust_policy": state.trust_policy,
+        "permissions_policy": state.policy,
+        "max_session_duration": state.max_session_duration,
+        "description": state.description,
+        "permissions_boundary": state.permissions_boundary,
+        "tags": state.tags,
+    }
+
+
+class IamAccess:
+    """One account's IAM through a retrying client (``aws_client(module, "iam", IAM_RETRY)``)."""
+
+    def __init__(self, client):
+        self.client = client
+        self._created = False
+
+    def _write(self, operation: str, **kwargs):
+        """A write; once this run created something, IAM propagation errors are retried too."""
+        call = getattr(self.client, operation)
+        if self._created:
+            return IAM_SETTLING_RETRY(call)(**kwargs)
+        return call(aws_retry=True, **kwargs)
+
+    # OIDC provider ---------------------------------------------------------------------------
+    def find_provider(self, host: str) -> OidcProvider | None:
+        """The account's OIDC provider for ``host`` (IAM names the provider ARN after it)."""
+        listed = self.client.list_open_id_connect_providers(aws_retry=True)["OpenIDConnectProviderList"]
+        arn = next((p["Arn"] for p in listed if p["Arn"].split(":oidc-provider/", 1)[-1] == host), None)
+        if arn is None:
+            return None
+        found = self.client.get_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn)
+        return OidcProvider(
+            arn=arn,
+            url=found.get("Url", host),
+            client_ids=tuple(found.get("ClientIDList", [])),
+            thumbprints=tuple(found.get("ThumbprintList", [])),
+            tags=boto3_tag_list_to_ansible_dict(found.get("Tags", [])),
+        )
+
+    def create_provider(self, url: str, client_ids: list[str], thumbprints: list[str] | None, tags: dict | None) -> str:
+        kwargs = {"Url": url, "ClientIDList": client_ids}
+        if thumbprints:
+            kwargs["ThumbprintList"] = thumbprints
+        if tags:
+            kwargs["Tags"] = ansible_dict_to_boto3_tag_list(tags)
+        arn = self.client.create_open_id_connect_provider(aws_retry=True, **kwargs)["OpenIDConnectProviderArn"]
+        self._created = True
+        return arn
+
+    def add_client_id(self, arn: str, client_id: str) -> None:
+        self._write("add_client_id_to_open_id_connect_provider", OpenIDConnectProviderArn=arn, ClientID=client_id)
+
+    def set_thumbprints(self, arn: str, thumbprints: list[str]) -> None:
+        self._write(
+            "update_open_id_connect_provider_thumbprint", OpenIDConnectProviderArn=arn, ThumbprintList=thumbprints
+        )
+
+    # roles -----------------------------------------------------------------------------------
+    def role_state(self, name: str, policy_name: str) -> RoleState | None:
+        try:
+            role = self.client.get_role(aws_retry=True, RoleName=name)["Role"]
+        except is_boto3_error_code("NoSuchEntity"):
+            return None
+        return RoleState(
+            name=role["RoleName"],
+            arn=role["Arn"],
+            path=role.get("Path", "/"),
+            trust_policy=_document(role.get("AssumeRolePolicyDocument")),
+            max_session_duration=role.get("MaxSessionDuration", 3600),
+            description=role.get("Description"),
+            permissions_boundary=(role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            tags=boto3_tag_list_to_ansible_dict(role.get("Tags", [])),
+            policy=self.inline_policy(name, policy_name),
+        )
+
+    def inline_policy(self, role_name: str, policy_name: str) -> dict | None:
+        try:
+            found = self.client.get_role_policy(aws_retry=True, RoleName=role_name, PolicyName=policy_name)
+        except is_boto3_error_code("NoSuchEntity"):
+            return None
+        return _document(found["PolicyDocument"])
+
+    def create_role(self, spec: RoleSpec) -> RoleState:
+        kwargs = {
+            "RoleName": spec.name,
+            "Path": spec.path,
+            "AssumeRolePolicyDocument": json.dumps(spec.trust_policy),
+            "MaxSessionDuration": spec.max_session_duration,
+        }
+        if spec.description or spec.new_role_description:
+            kwargs["Description"] = spec.description or spec.new_role_description
+        if spec.permissions_boundary:
+            kwargs["PermissionsBoundary"] = spec.permissions_boundary
+        if spec.tags:
+            kwargs["Tags"] = ansible_dict_to_boto3_tag_list(spec.tags)
+        role = self._write("create_role", **kwargs)["Role"]
+        self._created = True
+        self.put_policy(spec)
+        return role_after(spec, None, RolePlan(create=True), arn=role["Arn"])
+
+    def update_role(self, spec: RoleSpec, plan: RolePlan) -> None:
+        name = spec.name
+        if plan.trust:
+            self._write("update_assume_role_policy", RoleName=name, PolicyDocument=json.dumps(spec.trust_policy))
+        if plan.settings:
+            kwargs = {"RoleName": name, "MaxSessionDuration": spec.max_session_duration}
+            if spec.description is not None:
+                kwargs["Description"] = spec.description
+            self._write("update_role", **kwargs)
+        if plan.boundary:
+            self._write("put_role_permissions_boundary", RoleName=name, PermissionsBoundary=spec.permissions_boundary)
+        if plan.policy:
+            self.put_policy(spec)
+        if plan.tags_to_set:
+            self._write("tag_role", RoleName=name, Tags=ansible_dict_to_boto3_tag_list(plan.tags_to_set))
+        if plan.tags_to_remove:
+            self._write("untag_role", RoleName=name, TagKeys=plan.tags_to_remove)
+
+    def put_policy(self, spec: RoleSpec) -> None:
+        self._write(
+            "put_role_policy", RoleName=spec.name, PolicyName=spec.policy_name, PolicyDocument=json.dumps(spec.policy)
+        )
+
+    def delete_role(self, name: str) -> None:
+        """Delete the role with what IAM requires gone first: inline and attached policies, instance profiles."""
+        client = self.client
+        for page in client.get_paginator("list_role_policies").paginate(RoleName=name):
+            for policy_name in page["PolicyNames"]:
+                client.delete_role_policy(aws_retry=True, RoleName=name, PolicyName=policy_name)
+        for page in client.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+            for policy in page["AttachedPolicies"]:
+                client.detach_role_policy(aws_retry=True, RoleName=name, PolicyArn=policy["PolicyArn"])
+        for page in client.get_paginator("list_instance_profiles_for_role").paginate(RoleName=name):
+            for profile in page["InstanceProfiles"]:
+                client.remove_role_from_instance_profile(
+                    aws_retry=True, RoleName=name, InstanceProfileName=profile["InstanceProfileName"]
+                )
+        client.delete_role(aws_retry=True, RoleName=name)
+
+
+def _document(value) -> dict:
+    """IAM documents arrive decoded by botocore; some endpoints still hand back JSON text."""
+    if isinstance(value, str):
+        return json.loads(unquote(value))
+    return value or {}
+
+
+# --- EKS Pod Identity ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PodIdentityAssociation:
+    association_id: str
+    association_arn: str
+    cluster_name: str
+    namespace: str
+    service_account: str
+    role_arn: str
+    disable_session_tags: bool
+    owner_arn: str | None
+    tags: dict[str, str]
+
+
+@dataclass
+class AssociationPlan:
+    create: bool = False
+    update: bool = False
+    tags_to_set: dict[str, str] = field(default_factory=dict)
+    tags_to_remove: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[str]:
+        if self.create:
+            return ["created"]
+        return [n for n, needed in (("role", self.update), ("tags", self.tags_to_set or self.tags_to_remove)) if needed]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def plan_association(
+    current: PodIdentityAssociation | None, role_arn: str, tags: dict | None, purge_tags: bool
+) -> AssociationPlan:
+    """Session tags must stay on: the role's trust policy matches on them."""
+    if current is None:
+        return AssociationPlan(create=True)
+    if current.owner_arn:
+        raise InvalidInput(
+            [
+                Problem(
+                    "service_account",
+                    f"{current.service_account!r} in {current.namespace!r} is associated by {current.owner_arn}; "
+                    "change it through that add-on",
+                )
+            ]
+        )
+    plan = AssociationPlan(update=current.role_arn != role_arn or current.disable_session_tags)
+    if tags is not None:
+        plan.tags_to_set, plan.tags_to_remove = compare_aws_tags(current.tags, tags, purge_tags)
+    return plan
+
+
+class PodIdentityAssociations:
+    """The Pod Identity associations of EKS clusters, through a retrying EKS client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def find(self, cluster_name: str, namespace: str, service_account: str) -> PodIdentityAssociation | None:
+        """The association of one service account (EKS allows one per service account)."""
+        kwargs = {"clusterName": cluster_name, "namespace": namespace, "serviceAccount": service_account}
+        while True:
+            page = self.client.list_pod_identity_associations(aws_retry=True, **kwargs)
+            for summary in page.get("associations", []):
+                if summary["namespace"] == namespace and summary["serviceAccount"] == service_account:
+                    return self.describe(cluster_name, summary["associationId"])
+            if not page.get("nextToken"):
+                return None
+            kwargs["nextToken"] = page["nextToken"]
+
+    def describe(self, cluster_name: str, association_id: str) -> PodIdentityAssociation:
+        found = self.client.describe_pod_identity_association(
+            aws_retry=True, clusterName=cluster_name, associationId=association_id
+        )
+        return _association(found["association"])
+
+    def create(
+        self, cluster_name: str, namespace: str, service_account: str, role_arn: str, tags: dict | None
+    ) -> PodIdentityAssociation:
+        kwargs = {
+            "clusterName": cluster_name,
+            "namespace": namespace,
+            "serviceAccount": service_account,
+            "roleArn": role_arn,
+            "disableSessionTags": False,
+        }
+        if tags:
+            kwargs["tags"] = tags
+        return _association(self.client.create_pod_identity_association(aws_retry=True, **kwargs)["association"])
+
+    def update(self, current: PodIdentityAssociation, role_arn: str, plan: AssociationPlan) -> None:
+        if plan.update:
+            self.client.update_pod_identity_association(
+                aws_retry=True,
+                clusterName=current.cluster_name,
+                associationId=current.association_id,
+                roleArn=role_arn,
+                disableSessionTags=False,
+            )
+        if plan.tags_to_set:
+            self.client.tag_resource(aws_retry=True, resourceArn=current.association_arn, tags=plan.tags_to_set)
+        if plan.tags_to_remove:
+            self.client.untag_resource(aws_retry=True, resourceArn=current.association_arn, tagKeys=plan.tags_to_remove)
+
+    def delete(self, current: PodIdentityAssociation) -> None:
+        self.client.delete_pod_identity_association(
+            aws_retry=True, clusterName=current.cluster_name, associationId=current.association_id
+        )
+
+
+def _association(found: dict) -> PodIdentityAssociation:
+    return PodIdentityAssociation(
+        association_id=found["associationId"],
+        association_arn=found["associationArn"],
+        cluster_name=found["clusterName"],
+        namespace=found["namespace"],
+        service_account=found["serviceAccount"],
+        role_arn=found["roleArn"],
+        disable_session_tags=bool(found.get("disableSessionTags")),
+        owner_arn=found.get("ownerArn"),
+        tags=dict(found.get("tags") or {}),
+    )
