@@ -12,7 +12,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -36,13 +35,6 @@ HOST = "token.actions.githubusercontent.com"
 PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{HOST}"
 REPOS = ["example-org/web-app", "example-org/api-service"]
 ARGS = {"name": "github-actions", "github_repos": REPOS}
-
-
-@pytest.fixture
-def aws():
-    """moto without the AWS managed policies: these tests attach none, and loading them costs seconds per test."""
-    with mock_aws():
-        yield lambda service: boto3.client(service, region_name=REGION)
 
 
 def ecr_arn(name):
