@@ -1,0 +1,361 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ecr_lifecycle
+short_description: Set the lifecycle policy of many ECR repositories, previewing what it deletes
+version_added: 0.1.0
+description:
+  - Sets (or with O(state=absent) removes) the lifecycle policy of any number of private Amazon ECR
+    repositories in one call. Policies are read concurrently and a repository is written only when
+    its policy really differs (key order, rule order and tag list order do not count).
+  - Write the policy in plain words with O(rules), or give the AWS document with O(policy).
+  - Every policy is checked against the rules AWS documents before the first AWS call, including
+    the archive features of 2025 (storage classes, transitions). Each problem names the field, such
+    as C(rules[1].keep_last) or C(policy.rules[0].selection.countUnit), and the rule it breaks; all
+    are reported together and nothing is changed.
+  - Before a new policy is applied, the module evaluates it against the repository's current images
+    (AWS's own preview is asynchronous) and returns RV(repositories[].preview), the images it would
+    expire or archive now and why, in check mode and diff mode too. A policy that would expire more
+    than O(max_expire_percent) of a repository's images is refused, and nothing is written.
+  - Write the rules in plain words with O(rules); see that option for each key, and the examples.
+author:
+  - cloudops.ecr contributors
+options:
+  repositories:
+    description:
+      - The repositories, as names or as dicts with C(name) and, for this repository only, C(rules)
+        or C(policy) and C(max_expire_percent).
+      - The repositories must exist (see M(cloudops.ecr.ecr_repository)); in check mode a missing
+        one is reported as a policy that would be created.
+    type: list
+    elements: raw
+    required: true
+  rules:
+    description:
+      - The lifecycle policy in plain words, for every listed repository without its own. Each rule
+        selects images and does exactly one thing with them. Mutually exclusive with O(policy).
+      - "B(Selecting.) C(tag_status: untagged) or C(tag_status: any) (every image), or tagged images
+        by C(tag_prefixes: [release-]) (tags starting with each prefix) or C(tag_patterns: [\"v*.*\"])
+        (whole tags, C(*) matches anything, at most 4 per pattern). Several prefixes or patterns
+        must I(all) match; giving them implies C(tag_status: tagged), and C(tag_patterns: [\"*\"])
+        selects every tagged image."
+      - "B(keep_last: N) keeps the newest N images the rule selects and expires the older ones.
+        C({tag_status: untagged, keep_last: 10})"
+      - "B(keep_days: N) expires the images pushed more than N days ago.
+        C({tag_patterns: [\"*\"], keep_days: 30})"
+      - "B(protect: true) shields the selected images: no other rule expires or archives them
+        (an image archived by hand follows the archive rules). C({tag_patterns: [\"v*\"], protect: true})"
+      - "B(archive_after_days: N) moves images pushed more than N days ago to the cheaper archive
+        storage class. C({tag_prefixes: [release-], archive_after_days: 180})"
+      - "B(archive_if_unpulled_days: N) archives images not pulled for N days (an image never pulled
+        counts from its push). C({tag_status: any, archive_if_unpulled_days: 90})"
+      - "B(delete_archived_after_days: N) deletes archived images N days after they were archived
+        (archive storage is billed for at least 90 days). C({tag_status: any, delete_archived_after_days: 365})"
+      - "B(description) (optional) is stored with the rule; left out, one is written from the rule,
+        such as C(Keep the last 10 untagged images). A key set to null counts as left out."
+      - "B(Order.) The module numbers AWS's rule priorities itself: protected rules first, then the
+        rules in the order given, C(tag_status: any) rules last (AWS requires it). An image is
+        handled only by the first rule that selects it, even when that rule keeps it, so put specific
+        rules before general ones. AWS allows one C(untagged) and one C(any) rule per storage class."
+    type: list
+    elements: dict
+  policy:
+    description:
+      - The AWS lifecycle policy document, as a dict or JSON text (100 to 30,720 characters), for
+        every listed repository without its own. Keys set to null are refused, as AWS refuses them.
+      - Mutually exclusive with O(rules).
+    type: raw
+  state:
+    description:
+      - V(present) sets the policy; V(absent) removes the policy of the listed repositories
+        (O(rules) and O(policy) are then not used).
+    type: str
+    choices: [present, absent]
+    default: present
+  max_expire_percent:
+    description:
+      - Refuse to apply a new policy that would expire more than this share (percent) of a
+        repository's images now. Raise it on purpose, for example for a one-off clean-up.
+      - Applies only when a policy changes; archiving is not counted.
+    type: float
+    default: 50
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Needs C(ecr:GetLifecyclePolicy) on the repositories, C(ecr:DescribeImages) for the preview, and
+    C(ecr:PutLifecyclePolicy) / C(ecr:DeleteLifecyclePolicy) for what changes.
+  - The preview follows AWS's documented evaluation; AWS acts within 24 hours, so images may age
+    into a rule in between. An image referenced by a manifest list is kept by AWS until the list goes.
+  - moto (the local endpoint of C(make demo)) refuses the archive features AWS accepts; use check
+    mode to try them there.
+"""
+
+EXAMPLES = r"""
+- name: The README's intent - last 10 untagged images, tagged images for 30 days
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/api, example-org/web]
+    rules:
+      - description: Keep the last 10 untagged images
+        tag_status: untagged
+        keep_last: 10
+      - description: Keep tagged images for 30 days
+        tag_status: tagged
+        tag_patterns: ["*"]
+        keep_days: 30
+
+- name: Never delete releases; keep 20 feature builds; anything else goes after 90 days
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/api]
+    rules:
+      - tag_patterns: ["v*.*.*"]
+        protect: true
+      - tag_prefixes: [feature-]
+        keep_last: 20
+      - tag_status: any
+        keep_days: 90
+
+- name: Archive what nobody pulls for 90 days, delete it a year after archiving
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/api]
+    rules:
+      - tag_status: any
+        archive_if_unpulled_days: 90
+      - tag_status: any
+        delete_archived_after_days: 365
+
+- name: One shared policy, one repository with its own
+  cloudops.ecr.ecr_lifecycle:
+    repositories:
+      - example-org/api
+      - name: example-org/batch
+        rules:
+          - tag_status: any
+            keep_last: 5
+    rules:
+      - tag_status: untagged
+        keep_last: 10
+
+- name: The AWS document itself
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/api]
+    policy:
+      rules:
+        - rulePriority: 1
+          description: Expire untagged images after 14 days
+          selection: {tagStatus: untagged, countType: sinceImagePushed, countUnit: days, countNumber: 14}
+          action: {type: expire}
+
+- name: See what the policy would delete, without changing anything
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/api]
+    rules:
+      - tag_status: untagged
+        keep_last: 3
+  check_mode: true
+  register: lifecycle
+- name: Show the preview
+  ansible.builtin.debug:
+    msg: "{{ lifecycle.repositories[0].preview.expire | map(attribute='reason') }}"
+
+- name: A one-off clean-up that expires most images
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/legacy]
+    rules:
+      - tag_status: any
+        keep_last: 5
+    max_expire_percent: 100
+
+- name: Remove the lifecycle policies
+  cloudops.ecr.ecr_lifecycle:
+    repositories: [example-org/api]
+    state: absent
+"""
+
+RETURN = r"""
+repositories:
+  description: One entry per listed repository, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Repository name.
+      type: str
+      sample: example-org/api
+    changed:
+      description: Whether the policy was (or in check mode would be) changed.
+      type: bool
+    changes:
+      description: V(created), V(updated) or V(deleted); empty when the policy already matched.
+      type: list
+      elements: str
+      sample: [updated]
+    policy:
+      description: The AWS lifecycle policy document the repository holds after the run (null when none).
+      type: dict
+      sample:
+        rules:
+          - rulePriority: 1
+            description: Keep the last 10 untagged images
+            selection: {tagStatus: untagged, countType: imageCountMoreThan, countNumber: 10}
+            action: {type: expire}
+    preview:
+      description:
+        - What the new policy would do to the repository's images now; null when the policy does not change.
+      type: dict
+      contains:
+        summary:
+          description: Counts, and the share of the repository's images that would expire.
+          type: dict
+          sample: {images: 15, expire: 5, transition: 0, keep: 10, expire_percent: 33.3}
+        expire:
+          description: The images that would expire, oldest first within each rule.
+          type: list
+          elements: dict
+          sample:
+            - digest: "sha256:5c4f..."
+              tags: []
+              pushed_at: "2025-05-01T10:00:00+00:00"
+              rule_priority: 1
+              reason: "untagged, 11th newest of 15 untagged images; rule 1 keeps the last 10"
+        transition:
+          description: The images that would move to archive storage, in the same form.
+          type: list
+          elements: dict
+"""
+
+from datetime import UTC, datetime
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
+    aws_client,
+    fail_for,
+    first_error,
+    input_checked,
+    run_concurrently,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.ecr_lifecycle_access import EcrLifecycle
+from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
+    desired_lifecycle_policies,
+    guard_refusal,
+    lifecycle_preview,
+    parse_current_policy,
+    policy_changes,
+    preview_text,
+)
+
+ARGUMENT_SPEC = dict(
+    repositories=dict(type="list", elements="raw", required=True),
+    rules=dict(type="list", elements="dict"),
+    policy=dict(type="raw"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    max_expire_percent=dict(type="float", default=50.0),
+)
+
+
+def plan(module, access, specs):
+    """Per repository: (spec, current document, changes, preview); fails before any write when refused."""
+    current, missing = access.current_policies([s.name for s in specs])
+    needed = [s.name for s in specs if s.name in missing and s.policy is not None]
+    if needed and not module.check_mode:
+        module.fail_json(
+            msg=f"These repositories do not exist: {', '.join(needed)}; create them first "
+            "(cloudops.ecr.ecr_repository). Nothing was changed.",
+            missing_repositories=needed,
+        )
+    plans = []
+    for spec in specs:
+        before = parse_current_policy(current.get(spec.name))
+        plans.append((spec, before, policy_changes(before, spec.policy)))
+
+    to_preview = [s.name for s, _, changes in plans if s.policy is not None and changes and s.name not in missing]
+    images = access.images_of(to_preview)
+    now = datetime.now(UTC)
+    previews = {}
+    for spec, _, changes in plans:
+        if spec.policy is not None and changes:
+            previews[spec.name] = lifecycle_preview(spec.policy, images.get(spec.name, []), now)
+    refusals = [r for r in (guard_refusal(s, previews[s.name]) for s, _, _ in plans if s.name in previews) if r]
+    if refusals:
+        module.fail_json(
+            msg="Refusing to apply lifecycle policies that would expire too many images: "
+            + "; ".join(refusals)
+            + ". Check the preview, then raise max_expire_percent to apply. Nothing was changed.",
+            repositories=[result(s, b, c, previews.get(s.name), applied=False) for s, b, c in plans],
+        )
+    return [(spec, before, changes, previews.get(spec.name)) for spec, before, changes in plans]
+
+
+def result(spec, before, changes, preview, applied=True):
+    after = spec.policy if changes and applied else before
+    return {
+        "name": spec.name,
+        "changed": bool(changes),
+        "changes": changes,
+        "policy": after,
+        "preview": preview,
+    }
+
+
+def diff(spec, before, preview):
+    shown = {"before": before or {}, "after": spec.policy or {}, "before_header": spec.name, "after_header": spec.name}
+    if preview is not None:
+        shown["prepared"] = preview_text(preview)
+    return shown
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[("policy", "rules")]
+    )
+    with input_checked(module):
+        specs, warnings = desired_lifecycle_policies(module.params)
+    for warning in warnings:
+        module.warn(warning)
+    access = EcrLifecycle(aws_client(module, "ecr"))
+    try:
+        plans = plan(module, access, specs)
+    except Exception as exc:  # botocore ClientError / BotoCoreError from a read
+        module.fail_json_aws(exc, msg="Reading lifecycle policies and images failed")
+
+    to_write = [(spec, changes) for spec, _, changes, _ in plans if changes]
+    if not module.check_mode:
+
+        def write(item):
+            spec, changes = item
+            if changes == ["deleted"]:
+                access.delete(spec.name)
+            else:
+                access.put(spec.name, spec.policy)
+
+        outcomes = run_concurrently(write, to_write)
+        failed = first_error(outcomes)
+        if failed:
+            written = {o.item[0].name for o in outcomes if o.error is None}
+            done = [result(s, b, c, p) for s, b, c, p in plans if s.name in written]
+            fail_for(
+                module,
+                failed.error,
+                f"Writing the lifecycle policy of {failed.item[0].name}",
+                changed=bool(done),
+                repositories=done,
+            )
+
+    results = [result(spec, before, changes, preview) for spec, before, changes, preview in plans]
+    diffs = [diff(spec, before, preview) for spec, before, changes, preview in plans if changes]
+    module.exit_json(
+        changed=any(r["changed"] for r in results),
+        repositories=results,
+        diff=diffs if module._diff else [],
+    )
+
+
+if __name__ == "__main__":
+    main()
