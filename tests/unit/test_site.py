@@ -72,6 +72,11 @@ def test_site_converges_then_a_rerun_changes_nothing(aws, tmp_path):
     for repo in ecr.describe_repositories()["repositories"]:
         assert repo["imageTagMutability"] == "IMMUTABLE"
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+        policy = json.loads(ecr.get_lifecycle_policy(repositoryName=repo["repositoryName"])["lifecyclePolicyText"])
+        assert [
+            (r["selection"]["tagStatus"], r["selection"]["countType"], r["selection"]["countNumber"])
+            for r in policy["rules"]
+        ] == [("untagged", "imageCountMoreThan", 10), ("tagged", "sinceImagePushed", 30)]
     data = json.loads(outputs.read_text())
     assert data["repository_urls"]["example-org/worker"].endswith(".amazonaws.com/example-org/worker")
     assert set(data["repository_arns"]) == set(names)
