@@ -25,7 +25,7 @@ description:
   - Documents are compared semantically, so a rerun changes nothing. Check mode makes no write
     call; diff mode shows the trust and permission documents before and after.
   - IAM compares the token's C(sub) claim case-sensitively and GitHub puts the repository's
-    canonical case in it: write O(github_repos) as GitHub shows them.
+    canonical case in it, so write O(github_repos) as GitHub shows them.
 author:
   - cloudops.ecr contributors
 options:
