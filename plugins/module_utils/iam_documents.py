@@ -239,3 +239,24 @@ def role_arn(partition: str, account_id: str, name: str, path: str = "/") -> str
 def document_size(document: dict) -> int:
     """Characters IAM counts against its size quotas (whitespace is not counted)."""
     return len(json.dumps(document, separators=(",", ":")))
+
+
+def check_role_document_sizes(role_name: str, trust_policy: dict, permissions_policy: dict) -> list[str]:
+    """Warnings for a trust policy over IAM's default quota; refuses an inline policy over IAM's fixed limit."""
+    if document_size(permissions_policy) > ROLE_INLINE_POLICIES_MAX:
+        raise InvalidInput(
+            [
+                Problem(
+                    "repositories",
+                    f"the permissions of role {role_name!r} are {document_size(permissions_policy)} characters; "
+                    f"IAM allows {ROLE_INLINE_POLICIES_MAX} for a role's inline policies: list fewer "
+                    "repositories per role (per_repository: true)",
+                )
+            ]
+        )
+    if document_size(trust_policy) > TRUST_POLICY_DEFAULT_MAX:
+        return [
+            f"The trust policy of role {role_name!r} is {document_size(trust_policy)} characters; IAM's default "
+            f"quota is {TRUST_POLICY_DEFAULT_MAX}: raise the quota or use per_repository: true"
+        ]
+    return []

@@ -230,6 +230,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
     run_concurrently,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.github_oidc import (
+    DEFAULT_SUBJECTS,
     GITHUB_OIDC_AUDIENCE,
     GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
@@ -247,8 +248,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.iam_access import (
     role_view,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
-    TRUST_POLICY_DEFAULT_MAX,
-    document_size,
+    check_role_document_sizes,
     ecr_push_policy,
     repository_arn,
 )
@@ -257,7 +257,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.validation import Inv
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     github_repos=dict(type="list", elements="str"),
-    subjects=dict(type="list", elements="str", default=["ref:refs/heads/main"]),
+    subjects=dict(type="list", elements="str", default=list(DEFAULT_SUBJECTS)),
     repositories=dict(type="list", elements="str"),
     per_repository=dict(type="bool", default=False),
     path=dict(type="str", default="/"),
@@ -310,18 +310,16 @@ def role_specs(module, request, provider_arn, account_id, partition):
         if len(new_role_description) > 1000:
             new_role_description = "GitHub Actions OIDC: push to ECR (cloudops.ecr)"
         trust = github_trust_policy(provider_arn, role.github_repos, request.subjects)
-        if document_size(trust) > TRUST_POLICY_DEFAULT_MAX:
-            module.warn(
-                f"The trust policy of role {role.name!r} is {document_size(trust)} characters; IAM's default "
-                f"quota is {TRUST_POLICY_DEFAULT_MAX}. Raise the quota or use per_repository: true."
-            )
+        policy = ecr_push_policy(arns, "repositories")
+        for warning in check_role_document_sizes(role.name, trust, policy):
+            module.warn(warning)
         specs.append(
             RoleSpec(
                 name=role.name,
                 path=request.path,
                 trust_policy=trust,
                 policy_name=params["policy_name"],
-                policy=ecr_push_policy(arns, "repositories"),
+                policy=policy,
                 max_session_duration=request.max_session_duration,
                 description=request.description,
                 new_role_description=new_role_description,

@@ -17,6 +17,7 @@ from ansible_collections.cloudops.ecr.plugins.filter.pod_identity_trust_policy i
 from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
     ECR_PUSH_ACTIONS,
     ECR_READ_ACTIONS,
+    check_role_document_sizes,
     document_size,
     ecr_push_policy,
     ecr_read_policy,
@@ -342,3 +343,23 @@ def test_ecr_read_policy_filter_builds_arns_from_names():
 def test_filters_turn_invalid_input_into_filter_errors(call, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
         call()
+
+
+def test_small_role_documents_pass_the_size_checks():
+    trust = pod_identity_trust_policy("123456789012", "dev")
+    assert check_role_document_sizes("r", trust, ecr_push_policy([APP])) == []
+
+
+def test_trust_policy_over_the_default_quota_is_a_warning():
+    big_trust = {"Version": "2012-10-17", "Statement": [{"Sid": "x" * 2100}]}
+    (warning,) = check_role_document_sizes("ci", big_trust, ecr_push_policy([APP]))
+    assert "The trust policy of role 'ci' is" in warning
+    assert "default quota is 2048" in warning
+
+
+def test_permissions_over_the_inline_policy_limit_are_refused():
+    arns = [repository_arn("aws", "eu-west-1", "123456789012", f"team/service-{i:03d}") for i in range(200)]
+    with pytest.raises(
+        InvalidInput, match=r"^repositories: the permissions of role 'ci' are \d+ characters; IAM allows"
+    ):
+        check_role_document_sizes("ci", pod_identity_trust_policy("123456789012", "dev"), ecr_push_policy(arns))

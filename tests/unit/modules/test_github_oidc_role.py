@@ -510,3 +510,10 @@ def test_session_duration_and_description_are_settings():
     assert plan.changes == ["settings"]
     after = role_after(spec, current_state(), plan)
     assert (after.description, after.max_session_duration, after.tags) == ("new", 7200, {"team": "a"})
+
+
+def test_large_trust_policy_is_converged_with_a_quota_warning(aws, run_module):
+    repos = [f"example-org/service-{i:02d}" for i in range(40)]
+    result = run_module(github_oidc_role, {"name": "github-actions", "github_repos": repos})
+    assert result["changed"] is True
+    assert "IAM's default quota is 2048" in str(result["warnings"])
