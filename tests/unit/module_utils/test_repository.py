@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
     PULL_ACTIONS,
     PUSH_ACTIONS,
