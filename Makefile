@@ -10,12 +10,14 @@ LINK      := .collections/ansible_collections/cloudops/ecr
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo test units molecule lint bench clean
+.PHONY: help setup demo test units sanity molecule lint bench clean
 
 help:
 	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it"
-	@echo "make test   - set up and run every test and quality gate"
-	@echo "make lint   - static gates only (ruff, ansible-lint)"
+	@echo "make test   - set up and run every gate: lint sanity units docs packaging ee runner molecule"
+	@echo "make lint   - static gates only (ruff check, ruff format --check, ansible-lint)"
+	@echo "make units  - pytest over tests/unit (rules, modules on moto, role, site)"
+	@echo "make sanity - ansible-test sanity (--local, Python 3.12)"
 	@echo "make bench  - benchmark against the community.aws.ecs_ecr baseline"
 
 setup: $(STAMP) $(LINK)
@@ -33,15 +35,18 @@ $(LINK):
 demo: setup
 	$(PY) scripts/demo.py
 
+# The gates live in tests/run-all.sh (one definition each); these targets run one of them.
 units: setup
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit
+	@bash tests/run-all.sh units
+
+sanity: setup
+	@bash tests/run-all.sh sanity
 
 molecule: setup
 	cd extensions && $(CURDIR)/$(BIN)/molecule test -s default
 
 lint: setup
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	@bash tests/run-all.sh lint
 
 test: setup
 	@bash tests/run-all.sh
