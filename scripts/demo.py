@@ -39,9 +39,10 @@ def main() -> int:
     print(f"\nRegistry for {data['environment']} — outputs in {os.path.relpath(outputs, ROOT)}")
     for name, url in data["repository_urls"].items():
         print(f"  {name:<28} {url}")
-    for key in ("oidc_provider_arn", "ci_role_arn", "image_updater_role_arn"):
-        if data.get(key):
-            print(f"  {key:<28} {data[key]}")
+    print(f"  {'GitHub OIDC provider':<28} {data.get('oidc_provider_arn')}")
+    for name, arn in (data.get("ci_role_arns") or {}).items():
+        print(f"  {'CI push role ' + name:<28} {arn}")
+    print(f"  {'Image Updater role':<28} {data.get('image_updater_role_arn')}")
     return 0
 
 

@@ -24,7 +24,7 @@ description:
     than O(max_expire_percent) of a repository's images is refused, and nothing is written.
   - Write the rules in plain words with O(rules); see that option for each key, and the examples.
 author:
-  - cloudops.ecr contributors
+  - cloudops.ecr contributors (@cloudops)
 options:
   repositories:
     description:

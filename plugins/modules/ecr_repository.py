@@ -22,7 +22,7 @@ description:
     and scan on push.
   - Repositories that exist but are not listed are never touched; they are returned as RV(unmanaged).
 author:
-  - cloudops.ecr contributors
+  - cloudops.ecr contributors (@cloudops)
 options:
   repositories:
     description:

@@ -27,7 +27,7 @@ description:
   - IAM compares the token's C(sub) claim case-sensitively and GitHub puts the repository's
     canonical case in it, so write O(github_repos) as GitHub shows them.
 author:
-  - cloudops.ecr contributors
+  - cloudops.ecr contributors (@cloudops)
 options:
   name:
     description:

@@ -19,7 +19,7 @@ description:
   - Inputs are validated before any AWS call. Check mode makes no write call; diff mode shows the
     association before and after.
 author:
-  - cloudops.ecr contributors
+  - cloudops.ecr contributors (@cloudops)
 options:
   cluster_name:
     description: Name of the EKS cluster.

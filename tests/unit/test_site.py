@@ -13,7 +13,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from localaws import MotoServer, split_calls  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+from localaws import MotoServer, split_calls
 
 BIN = os.path.dirname(sys.executable)
 
@@ -125,3 +126,88 @@ def test_github_repos_is_defined_in_exactly_one_file():
         ["grep", "-rn", "^github_repos:", "inventories/"], cwd=ROOT, capture_output=True, text=True
     ).stdout.splitlines()
     assert len(found) == 1, found
+
+
+ISS = "https://token.actions.githubusercontent.com"
+
+
+def token(sub, aud="sts.amazonaws.com"):
+    return {"iss": ISS, "aud": aud, "sub": sub}
+
+
+def test_site_builds_the_ci_role_and_per_environment_image_updater_roles(aws):
+    from trust_evaluator import allows_service, allows_web_identity
+
+    dev = playbook(aws, "site.yml", "-i", "inventories/dev")
+    assert dev.returncode == 0, dev.stdout[-3000:] + dev.stderr
+    iam = client(aws, "iam")
+    providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert len(providers) == 1 and providers[0]["Arn"].endswith("oidc-provider/token.actions.githubusercontent.com")
+
+    role = iam.get_role(RoleName="github-actions")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    for repo in ("example-org/web-app", "example-org/api-service", "example-org/worker"):
+        assert allows_web_identity(trust, token(f"repo:{repo}:ref:refs/heads/main"))
+    for sub in (
+        "repo:example-org/web-app:ref:refs/heads/feature",
+        "repo:example-org/web-app-evil:ref:refs/heads/main",
+        "repo:Example-Org/web-app:ref:refs/heads/main",
+        "repo:other-org/web-app:ref:refs/heads/main",
+        "repo:example-org/web-app:pull_request",
+    ):
+        assert not allows_web_identity(trust, token(sub)), sub
+    assert not allows_web_identity(trust, token("repo:example-org/web-app:ref:refs/heads/main", aud="other"))
+
+    statements = []
+    for name in iam.list_role_policies(RoleName="github-actions")["PolicyNames"]:
+        statements += iam.get_role_policy(RoleName="github-actions", PolicyName=name)["PolicyDocument"]["Statement"]
+    assert iam.list_attached_role_policies(RoleName="github-actions")["AttachedPolicies"] == []
+    repo_arns = {r["repositoryArn"] for r in client(aws, "ecr").describe_repositories()["repositories"]}
+    github_arns = {a for a in repo_arns if "/example-org/" in a}
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all(a.startswith("ecr:") for a in actions)
+        if resources == ["*"]:
+            assert actions == ["ecr:GetAuthorizationToken"]
+        else:
+            assert set(resources) == github_arns
+            assert "ecr:GetAuthorizationToken" not in actions
+
+    dev_trust = iam.get_role(RoleName="argocd-image-updater-dev")["Role"]["AssumeRolePolicyDocument"]
+    tags = {
+        "aws:SourceAccount": "123456789012",
+        "aws:RequestTag/eks-cluster-name": "dev-eks",
+        "aws:RequestTag/kubernetes-namespace": "argocd",
+        "aws:RequestTag/kubernetes-service-account": "argocd-image-updater",
+    }
+    assert allows_service(dev_trust, "pods.eks.amazonaws.com", "sts:AssumeRole", tags)
+    assert not allows_service(
+        dev_trust, "pods.eks.amazonaws.com", "sts:AssumeRole", {**tags, "aws:RequestTag/eks-cluster-name": "pro-eks"}
+    )
+
+    pro = playbook(aws, "site.yml", "-i", "inventories/pro")
+    assert pro.returncode == 0, pro.stdout[-3000:] + pro.stderr
+    assert len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+    roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert {"github-actions", "argocd-image-updater-dev", "argocd-image-updater-pro"} <= roles
+    assert recap(playbook(aws, "site.yml", "-i", "inventories/pro"))["changed"] == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"github_repos": ["*/*"]}, "*/*"),
+        ({"github_repos": ["example-org/*"]}, "example-org/*"),
+        ({"github_repos": ["example-org"]}, "example-org"),
+        ({"ecr_registry_ci_subjects": ["*"]}, "'*'"),
+        ({"ecr_registry_ci_subjects": ["ref:*"]}, "ref:*"),
+    ],
+)
+def test_loose_github_trust_is_refused_before_any_write(aws, extra, named):
+    aws.start_recording()
+    result = playbook(aws, "site.yml", "-i", "inventories/dev", "-e", json.dumps(extra))
+    _, writes = split_calls(aws.stop_recording())
+    assert result.returncode != 0
+    assert named in result.stdout
+    assert writes == []
