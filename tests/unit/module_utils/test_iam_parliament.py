@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
-import sys
-import types
 
 import pytest
+from parliament import analyze_policy_string
+from parliament.community_auditors.credentials_exposure import CREDENTIALS_EXPOSURE_ACTIONS
 
 from ansible_collections.cloudops.ecr.plugins.module_utils.github_oidc import github_provider_arn, github_trust_policy
 from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
@@ -21,22 +19,6 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import 
     pod_identity_trust_policy,
     repository_arn,
 )
-
-
-def _stand_in_for_pkg_resources() -> None:
-    # parliament 1.6.4 calls pkg_resources.resource_filename only to find its bundled data
-    # files; setuptools >= 81 no longer ships pkg_resources, so stand in for that one call.
-    if importlib.util.find_spec("pkg_resources") is None:
-        shim = types.ModuleType("pkg_resources")
-        shim.resource_filename = lambda package, name: os.path.join(
-            os.path.dirname(importlib.util.find_spec(package).origin), name
-        )
-        sys.modules["pkg_resources"] = shim
-
-
-_stand_in_for_pkg_resources()
-from parliament import analyze_policy_string
-from parliament.community_auditors.credentials_exposure import CREDENTIALS_EXPOSURE_ACTIONS
 
 # Trust policies are resource policies of the role: AWS forbids Resource in them, while
 # parliament checks every document as an identity policy and asks for one.
