@@ -52,14 +52,14 @@ class ApiCalls:
 
     @property
     def reads(self) -> list[str]:
-        return [op for _, op in self.calls if op.startswith(READ_PREFIXES)]
+        return [op for _service, op in self.calls if op.startswith(READ_PREFIXES)]
 
     @property
     def writes(self) -> list[str]:
-        return [op for _, op in self.calls if not op.startswith(READ_PREFIXES)]
+        return [op for _service, op in self.calls if not op.startswith(READ_PREFIXES)]
 
     def count(self, operation: str) -> int:
-        return sum(1 for _, op in self.calls if op == operation)
+        return sum(1 for _service, op in self.calls if op == operation)
 
 
 @pytest.fixture
