@@ -24,39 +24,62 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.validation import Inv
 # waiting on several calls at once is what makes a hundred repositories take seconds.
 MAX_WORKERS = 8
 
-# Transient errors worth retrying besides AWSRetry's defaults: ECR/IAM throttling, 5xx without
-# a parseable code, and IAM's eventual consistency (a role just created is not yet a principal).
+# Transient errors worth retrying besides AWSRetry's defaults (Throttling, RequestLimitExceeded,
+# ServiceUnavailable, InternalFailure, ...): ECR/KMS/EKS throttling, 5xx with or without a parseable
+# code (botocore reports an empty 503 as code "503"), IAM's ServiceFailure, request timeouts.
+# IAM's eventual consistency (a role just created is not yet a principal) is added per call site
+# with ``retry_with``: retrying those codes everywhere would hide real errors.
 RETRYABLE_CODES = (
     "ThrottlingException",
+    "Throttling",
     "ServiceUnavailableException",
     "ServerException",
     "InternalServerException",
+    "ServiceFailure",
+    "RequestTimeout",
+    "RequestTimeoutException",
     "500",
     "502",
     "503",
     "504",
 )
 
-# Bounded: about a minute of backoff before a dead or refusing endpoint is reported.
-RETRY = AWSRetry.jittered_backoff(
-    retries=6, delay=1, backoff=2.0, max_delay=15, catch_extra_error_codes=RETRYABLE_CODES
-)
+# Two layers, both bounded. botocore (standard mode) resends a request up to SDK_ATTEMPTS times on
+# throttling, 5xx and dropped or refused connections, with its own jittered backoff (at most
+# 1 + 2 + 4 s when throttled, milliseconds otherwise). When botocore gives up on a throttling or 5xx
+# error, AWSRetry waits (jittered, at most 1 + 2 + 4 + 8 s) and calls again, RETRY_ATTEMPTS times in
+# all. A refused connection fails in well under a second; an endpoint that accepts but never answers
+# fails after SDK_ATTEMPTS * READ_TIMEOUT; a throttled call gives up after about a minute at worst.
+RETRY_ATTEMPTS = 5
+RETRY_DELAY = 1
+RETRY_BACKOFF = 2.0
+RETRY_MAX_DELAY = 8
+SDK_ATTEMPTS = 4
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 15
 
 
 def retry_with(*extra_codes: str):
     """AWSRetry with our transient codes plus ``extra_codes`` (e.g. IAM propagation)."""
     return AWSRetry.jittered_backoff(
-        retries=6, delay=1, backoff=2.0, max_delay=15, catch_extra_error_codes=RETRYABLE_CODES + tuple(extra_codes)
+        retries=RETRY_ATTEMPTS,
+        delay=RETRY_DELAY,
+        backoff=RETRY_BACKOFF,
+        max_delay=RETRY_MAX_DELAY,
+        catch_extra_error_codes=RETRYABLE_CODES + tuple(extra_codes),
     )
+
+
+RETRY = retry_with()
 
 
 def aws_client(module, service: str, retry_decorator=RETRY):
     """A client whose calls retry when made with ``aws_retry=True``; safe to share across threads."""
     config = Config(
         max_pool_connections=MAX_WORKERS * 2,
-        connect_timeout=10,
-        read_timeout=60,
-        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "max_attempts": SDK_ATTEMPTS},
     )
     return module.client(service, retry_decorator=retry_decorator, config=config)
 

@@ -118,7 +118,14 @@ class EcrRegistry:
             kwargs["encryptionConfiguration"]["kmsKey"] = spec.kms_key
         if spec.tags:
             kwargs["tags"] = ansible_dict_to_boto3_tag_list(spec.tags)
-        repo = self.client.create_repository(aws_retry=True, **kwargs)["repository"]
+        try:
+            repo = self.client.create_repository(aws_retry=True, **kwargs)["repository"]
+        except is_boto3_error_code("RepositoryAlreadyExistsException"):
+            # botocore resends a create whose answer was lost (connection closed after AWS acted):
+            # the repository our own first attempt made is the one we wanted.
+            repo = self._made_by_an_earlier_attempt(kwargs)
+            if repo is None:
+                raise
         if spec.policy:
             self.set_policy(spec.name, spec.policy)
         return state_from_aws(repo, dict(spec.tags or {}), spec.policy or None)
@@ -143,13 +150,42 @@ class EcrRegistry:
         if plan.set_policy is not None:
             self.set_policy(name, plan.set_policy)
         if plan.delete_policy:
-            self.client.delete_repository_policy(aws_retry=True, repositoryName=name)
+            try:
+                self.client.delete_repository_policy(aws_retry=True, repositoryName=name)
+            except is_boto3_error_code("RepositoryPolicyNotFoundException"):
+                pass  # gone already: an earlier attempt's answer was lost
+
+    def _made_by_an_earlier_attempt(self, kwargs: dict) -> dict | None:
+        """The repository if it has exactly the settings and tags of ``kwargs``, else None (someone else's)."""
+        try:
+            response = self.client.describe_repositories(aws_retry=True, repositoryNames=[kwargs["repositoryName"]])
+        except is_boto3_error_code("RepositoryNotFoundException"):
+            return None
+        found = response["repositories"][0]
+        made = {
+            "imageTagMutability": found.get("imageTagMutability"),
+            "imageScanningConfiguration": {
+                "scanOnPush": bool((found.get("imageScanningConfiguration") or {}).get("scanOnPush"))
+            },
+            "encryptionType": (found.get("encryptionConfiguration") or {}).get("encryptionType"),
+            "tags": self.tags(found["repositoryArn"]),
+        }
+        wanted = {
+            "imageTagMutability": kwargs["imageTagMutability"],
+            "imageScanningConfiguration": kwargs["imageScanningConfiguration"],
+            "encryptionType": kwargs["encryptionConfiguration"]["encryptionType"],
+            "tags": boto3_tag_list_to_ansible_dict(kwargs.get("tags", []), "Key", "Value"),
+        }
+        return found if made == wanted else None
 
     def set_policy(self, name: str, policy: dict) -> None:
         self.client.set_repository_policy(aws_retry=True, repositoryName=name, policyText=json.dumps(policy))
 
     def delete(self, name: str, force: bool) -> None:
-        self.client.delete_repository(aws_retry=True, repositoryName=name, force=force)
+        try:
+            self.client.delete_repository(aws_retry=True, repositoryName=name, force=force)
+        except is_boto3_error_code("RepositoryNotFoundException"):
+            pass  # gone already: an earlier attempt's answer was lost
 
 
 def _exclusion_filters(spec: RepositorySpec) -> list[dict]:
