@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reliability tests: one moto server for the session, the site playbook run for real, figures reported.
+
+Figures a test records with the ``report`` fixture are written to tests/output/reliability/ and
+printed in pytest's terminal summary, so ``make test`` shows them without ``-s``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from localaws import TEST_CREDENTIALS, MotoServer, split_calls
+
+from ansible_collections.cloudops.ecr.tests.unit.reliability.snapshot import snapshot
+
+BIN = os.path.dirname(sys.executable)
+OUTPUT = os.path.join(ROOT, "tests", "output", "reliability")
+# moto has no EKS Pod Identity API; everything else of the site playbook runs as on AWS.
+MOTO_VARS = {"ecr_registry_pod_identity_association": False}
+TRACEBACK = "Traceback (most recent call last)"
+
+_FIGURES: dict[str, dict] = {}
+
+
+@dataclass
+class Run:
+    """One ansible-playbook / ansible run: exit code, output, time taken."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def recap(self) -> dict[str, int]:
+        match = re.search(r"localhost\s+:\s+(.*)", self.stdout)
+        assert match, self.output[-4000:]
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+    def result(self) -> dict:
+        """The module's result, from the JSON callback of an ad-hoc run (see ``module``)."""
+        try:
+            return json.loads(self.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        except (ValueError, KeyError, IndexError) as exc:
+            raise AssertionError(f"no module result in the output: {self.tail()}") from exc
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.output[-chars:]
+
+
+def run(args: list[str], env: dict, timeout: float = 600) -> Run:
+    env = {**env, "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    started = time.monotonic()
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+def site(env: dict, *args: str, extra: dict | None = None, inventory: str = "inventories/dev", **kw) -> Run:
+    """``ansible-playbook site.yml -i inventories/dev`` with the moto variables and ``extra``."""
+    extra_vars = json.dumps({**MOTO_VARS, **(extra or {})})
+    return run([f"{BIN}/ansible-playbook", "site.yml", "-i", inventory, "-e", extra_vars, *args], env, **kw)
+
+
+def module(env: dict, name: str, args: dict, *options: str, **kw) -> Run:
+    """``ansible localhost -m NAME -a JSON`` (the module alone, as a task runs it); ``.result()`` is its JSON."""
+    env = {**env, "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"}
+    return run(
+        [f"{BIN}/ansible", "localhost", "-i", "inventories/dev", "-m", name, "-a", json.dumps(args), *options],
+        env,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="session")
+def moto():
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def aws(moto):
+    """The session's moto server, emptied for the test."""
+    moto.reset()
+    return moto
+
+
+@pytest.fixture
+def held(aws):
+    """``held()``: what moto holds now, read directly (never through a proxy)."""
+    return lambda: snapshot(aws.url, aws.region, TEST_CREDENTIALS)
+
+
+@pytest.fixture
+def recorded(aws):
+    """``with recorded() as calls: ...`` then ``calls.writes`` / ``calls.reads``: the API calls moto saw."""
+
+    class Recording:
+        reads: list[str]
+        writes: list[str]
+
+        def __enter__(self):
+            aws.start_recording()
+            return self
+
+        def __exit__(self, *exc):
+            self.reads, self.writes = split_calls(aws.stop_recording())
+
+    return Recording
+
+
+@pytest.fixture
+def report(request):
+    """``report(figures)``: keep figures of this test for the terminal summary and tests/output."""
+
+    def keep(figures: dict) -> None:
+        name = request.node.name
+        _FIGURES[name] = figures
+        os.makedirs(OUTPUT, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+        with open(os.path.join(OUTPUT, f"{safe}.json"), "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=2, sort_keys=True, default=str)
+
+    return keep
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for name, figures in _FIGURES.items():
+        terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True, default=str)}")
