@@ -305,9 +305,15 @@ def _settings(source: dict, path: str, problems: Problems) -> dict:
         problems.add(join_path(path, "encryption_type"), f"{encryption!r} is not one of {', '.join(ENCRYPTION_TYPES)}")
     if kms_key is not None:
         if encryption not in ("KMS", "KMS_DSSE"):
-            problems.add(join_path(path, "kms_key"), "needs encryption_type KMS or KMS_DSSE")
+            problems.add(
+                join_path(path, "kms_key"),
+                f"{_short(str(kms_key))} needs encryption_type KMS or KMS_DSSE, not {encryption!r}",
+            )
         elif not isinstance(kms_key, str) or not 1 <= len(kms_key) <= KMS_KEY_MAX:
-            problems.add(join_path(path, "kms_key"), f"must be a key id, ARN or alias of 1-{KMS_KEY_MAX} characters")
+            problems.add(
+                join_path(path, "kms_key"),
+                f"{_short(str(kms_key))} is not a key id, ARN or alias of 1-{KMS_KEY_MAX} characters",
+            )
     out["encryption_type"], out["kms_key"] = encryption, kms_key
     if source.get("tags") is not None:
         out["tags"] = check_tags(source["tags"], join_path(path, "tags"), problems)

@@ -144,3 +144,60 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("reliability figures")
     for name, figures in _FIGURES.items():
         terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True, default=str)}")
+
+
+# --- modules in-process against moto (mock_aws), every API call recorded ---------------------------
+
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
+
+
+@dataclass
+class ApiCalls:
+    calls: list[tuple[str, str]]
+
+    @property
+    def writes(self) -> list[str]:
+        return [f"{service}:{op}" for service, op in self.calls if not op.startswith(READ_PREFIXES)]
+
+    @property
+    def reads(self) -> list[str]:
+        return [f"{service}:{op}" for service, op in self.calls if op.startswith(READ_PREFIXES)]
+
+
+@pytest.fixture
+def in_process(monkeypatch, capsys):
+    """``run(module, args, check_mode=False) -> (result, api_calls)``: a module's main() on mock_aws.
+
+    ``arrange(service)`` gives a boto3 client to set state up beforehand (its calls are not counted).
+    """
+    import boto3
+    import botocore.client
+    from ansible.module_utils.testing import patch_module_args
+    from moto import mock_aws
+
+    for var in ("AWS_ENDPOINT_URL", "AWS_URL", "EC2_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in {**TEST_CREDENTIALS, "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(var, value)
+    calls: list[tuple[str, str]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        calls.append((self.meta.service_model.service_name, operation_name))
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+
+    class InProcess:
+        def arrange(self, service: str):
+            return boto3.client(service, region_name="eu-west-1")
+
+        def run(self, module, args: dict, check_mode: bool = False) -> tuple[dict, ApiCalls]:
+            calls.clear()
+            full = {**args, "_ansible_check_mode": check_mode, "_ansible_diff": False}
+            with patch_module_args(full), pytest.raises(SystemExit):
+                module.main()
+            return json.loads(capsys.readouterr().out), ApiCalls(list(calls))
+
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        yield InProcess()
