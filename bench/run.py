@@ -1,0 +1,591 @@
+"""`make bench`: cloudops.ecr against a community.aws.ecs_ecr loop, on a local moto server.
+
+For N generated repositories (bench-org/svc-000, ...) both tools build the same repositories on
+the same moto server, reset before each case, the two tools alternating run after run:
+
+- cold converge, then the unchanged rerun, with API calls counted by moto's recorder;
+- the unchanged rerun again through bench/latency_proxy.py adding 50 ms to every request;
+- the floor (bench/floor.yml, one AWS module task) between cases.
+
+cloudops.ecr is the real site playbook (site.yml -i inventories/dev), whatever it holds today;
+the baseline (bench/baseline.yml) gets the lifecycle and repository policies that the site
+playbook applied, read back from moto, and the two states are compared. At the largest N the
+rerun is profiled: per-task times (ansible.posix.profile_tasks) and each module run under
+cProfile (bench/profile_module.py). Prints one table, writes bench/results.md.
+
+    .venv/bin/python bench/run.py [--sizes 1,20,100] [--runs 3] [--output bench/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+sys.path[:0] = [os.path.join(ROOT, "scripts"), BENCH]
+
+from latency_proxy import LatencyProxy
+from localaws import MotoServer, split_calls
+
+PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+INVENTORY = "inventories/dev"
+CLOUDOPS, BASELINE = "cloudops.ecr", "ecs_ecr loop"
+DELAY = 0.05
+TARGETS = {"speed_up": 20.0, "flatness": 1.5, "reads_per_repository": 4, "slow_rerun": 5.0}
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass
+class Run:
+    seconds: float
+    reads: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+    changed: int = 0
+    log: str = ""
+
+
+@dataclass
+class Case:
+    cold: Run
+    rerun: Run
+    slow_rerun: Run
+    state: dict
+
+
+def repository_names(n: int) -> list[str]:
+    return [f"bench-org/svc-{i:03d}" for i in range(n)]
+
+
+def inventory_region() -> str:
+    import yaml
+
+    with open(os.path.join(ROOT, INVENTORY, "group_vars", "all", "environment.yml")) as f:
+        return yaml.safe_load(f)["aws_region"]
+
+
+class Bench:
+    """Runs playbooks against one moto server, directly or through the latency proxy."""
+
+    def __init__(self, aws: MotoServer, proxy: LatencyProxy, workdir: str):
+        self.aws, self.workdir = aws, workdir
+        self.direct = self._env(aws.env())
+        self.slow = self._env(aws.env(endpoint=proxy.url))
+        self._count = 0
+
+    @staticmethod
+    def _env(env: dict) -> dict:
+        env["ANSIBLE_CONFIG"] = os.path.join(ROOT, "ansible.cfg")
+        env["ANSIBLE_NOCOLOR"] = "1"
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        return env
+
+    def playbook(self, playbook: str, extra_vars: dict | None = None, *, slow=False, record=False, env=None) -> Run:
+        self._count += 1
+        cmd = [PLAYBOOK, playbook, "-i", INVENTORY]
+        if extra_vars is not None:
+            path = os.path.join(self.workdir, f"vars-{self._count:04d}.json")
+            with open(path, "w") as f:
+                json.dump(extra_vars, f)
+            cmd += ["-e", f"@{path}"]
+        log = os.path.join(self.workdir, f"run-{self._count:04d}.log")
+        if record:
+            self.aws.start_recording()
+        started = time.perf_counter()
+        with open(log, "w") as out:
+            rc = subprocess.call(
+                cmd,
+                cwd=ROOT,
+                env={**(self.slow if slow else self.direct), **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        seconds = time.perf_counter() - started
+        reads, writes = split_calls(self.aws.stop_recording()) if record else ([], [])
+        with open(log) as f:
+            text = f.read()
+        if rc != 0:
+            tail = "\n".join(text.splitlines()[-40:])
+            raise BenchError(f"{' '.join(cmd[1:4])} failed (exit {rc}); end of {log}:\n{tail}")
+        recap = text[text.rfind("PLAY RECAP") :]
+        changed = sum(int(c) for c in re.findall(r"changed=(\d+)", recap))
+        return Run(seconds, reads, writes, changed, log)
+
+    def converge(self, tool: str, names: list[str], policies: dict, **kwargs) -> Run:
+        if tool == CLOUDOPS:
+            extra = {"github_repos": names, "extra_repositories": [], "ecr_registry_pod_identity_association": False}
+            return self.playbook("site.yml", extra, **kwargs)
+        extra = {
+            "bench_repositories": names,
+            "bench_lifecycle_policies": policies.get("lifecycle", {}),
+            "bench_repository_policies": policies.get("repository", {}),
+        }
+        return self.playbook("bench/baseline.yml", extra, **kwargs)
+
+    def case(self, tool: str, names: list[str], policies: dict) -> Case:
+        self.aws.reset()
+        cold = self.converge(tool, names, policies, record=True)
+        state = registry_state(self.direct, names)
+        rerun = self.converge(tool, names, policies, record=True)
+        slow_rerun = self.converge(tool, names, policies, slow=True)
+        return Case(cold, rerun, slow_rerun, state)
+
+    def floor(self, slow=False, record=False) -> Run:
+        return self.playbook("bench/floor.yml", slow=slow, record=record)
+
+    def profile(self, tool: str, names: list[str], policies: dict) -> dict:
+        """Per-task times of the unchanged rerun, and each module run of it under cProfile."""
+        self.aws.reset()
+        self.converge(tool, names, policies)
+        remote = tempfile.mkdtemp(prefix="remote-", dir=self.workdir)
+        env = {
+            "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+            "ANSIBLE_KEEP_REMOTE_FILES": "1",
+            "ANSIBLE_REMOTE_TMP": remote,
+        }
+        run = self.converge(tool, names, policies, record=True, env=env)
+        with open(run.log) as f:
+            text = f.read()
+        recap = text[text.rfind("TASKS RECAP") :]
+        tasks = [(m[1].strip(), float(m[2])) for m in re.finditer(r"^(.+?) -{2,} (\d+\.\d+)s$", recap, re.M)]
+        modules, seen = [], set()
+        for ansiballz in sorted(glob.glob(os.path.join(remote, "*", "AnsiballZ_*.py")), key=os.path.getmtime):
+            name = os.path.basename(ansiballz)
+            if name in seen:  # a loop runs the same module with other arguments: one is enough
+                continue
+            seen.add(name)
+            out = subprocess.run(
+                [sys.executable, os.path.join(BENCH, "profile_module.py"), ansiballz],
+                env=self.direct,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            try:
+                modules.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            except (ValueError, IndexError):
+                modules.append({"module": name, "failed": True, "error": out.stderr[-300:]})
+        return {
+            "seconds": run.seconds,
+            "tasks": tasks,
+            "modules": modules,
+            "operations": Counter(run.reads + run.writes),
+        }
+
+
+def registry_state(env: dict, names: list[str]) -> dict:
+    """What moto holds for the named repositories (tags aside: ecs_ecr cannot set them)."""
+    import boto3
+
+    ecr = boto3.client(
+        "ecr",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    repos = {}
+    for page in ecr.get_paginator("describe_repositories").paginate():
+        repos.update({r["repositoryName"]: r for r in page["repositories"]})
+    state = {}
+    for name in names:
+        repo = repos.get(name)
+        if repo is None:
+            state[name] = None
+            continue
+        state[name] = {
+            "image_tag_mutability": repo["imageTagMutability"],
+            "scan_on_push": repo["imageScanningConfiguration"]["scanOnPush"],
+            "encryption_type": repo["encryptionConfiguration"]["encryptionType"],
+            "lifecycle_policy": _document(ecr, "get_lifecycle_policy", "lifecyclePolicyText", name),
+            "repository_policy": _document(ecr, "get_repository_policy", "policyText", name),
+        }
+    return state
+
+
+def _document(ecr, method: str, key: str, name: str):
+    try:
+        return json.loads(getattr(ecr, method)(repositoryName=name)[key])
+    except ecr.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] in ("LifecyclePolicyNotFoundException", "RepositoryPolicyNotFoundException"):
+            return None
+        raise
+
+
+def policies_of(state: dict) -> dict:
+    """The per-repository documents the site playbook applied, for the baseline to apply too."""
+    return {
+        "lifecycle": {n: s["lifecycle_policy"] for n, s in state.items() if s and s["lifecycle_policy"]},
+        "repository": {n: s["repository_policy"] for n, s in state.items() if s and s["repository_policy"]},
+    }
+
+
+# -- report -------------------------------------------------------------------------------------
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    import ansible
+    import moto
+    from ansible.release import __version__ as ansible_core
+
+    def collection(name):
+        site_packages = os.path.dirname(os.path.dirname(os.path.abspath(ansible.__file__)))
+        manifest = os.path.join(site_packages, "ansible_collections", *name.split("."), "MANIFEST.json")
+        try:
+            with open(manifest) as f:
+                return json.load(f)["collection_info"]["version"]
+        except OSError:
+            return "?"
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "ansible-core": ansible_core,
+        "amazon.aws": collection("amazon.aws"),
+        "community.aws": collection("community.aws"),
+        "moto": moto.__version__,
+        "commit": commit or "?",
+    }
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds:.2f}"
+
+
+def summarise(results: dict, floor_calls: Run, floors: list[Run], slow_floors: list[Run]) -> dict:
+    """Medians per (N, tool): seconds and call counts."""
+    rows = {}
+    for (n, tool), cases in results.items():
+        rows[(n, tool)] = {
+            "cold": median([c.cold.seconds for c in cases]),
+            "rerun": median([c.rerun.seconds for c in cases]),
+            "slow_rerun": median([c.slow_rerun.seconds for c in cases]),
+            "cold_reads": int(median([len(c.cold.reads) for c in cases])),
+            "cold_writes": int(median([len(c.cold.writes) for c in cases])),
+            "rerun_reads": int(median([len(c.rerun.reads) for c in cases])),
+            "rerun_writes": int(median([len(c.rerun.writes) for c in cases])),
+            "rerun_changed": max(c.rerun.changed for c in cases),
+            "runs": len(cases),
+        }
+    rows[(None, "floor")] = {
+        "rerun": median([f.seconds for f in floors]),
+        "slow_rerun": median([f.seconds for f in slow_floors]),
+        "rerun_reads": len(floor_calls.reads),
+        "rerun_writes": len(floor_calls.writes),
+        "runs": len(floors),
+    }
+    return rows
+
+
+def table(rows: dict) -> list[str]:
+    lines = [
+        "| N | tool | cold s | rerun s | reads (cold / rerun) | writes (cold / rerun) | rerun at 50 ms s |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for (n, tool), r in rows.items():
+        if tool == "floor":
+            continue
+        lines.append(
+            f"| {n} | {tool} | {fmt(r['cold'])} | {fmt(r['rerun'])} | {r['cold_reads']} / {r['rerun_reads']} "
+            f"| {r['cold_writes']} / {r['rerun_writes']} | {fmt(r['slow_rerun'])} |"
+        )
+    f = rows[(None, "floor")]
+    lines.append(
+        f"| - | floor (bench/floor.yml) | - | {fmt(f['rerun'])} | - / {f['rerun_reads']} | - / {f['rerun_writes']} "
+        f"| {fmt(f['slow_rerun'])} |"
+    )
+    return lines
+
+
+def ratios(rows: dict, sizes: list[int]) -> tuple[list[str], list[str]]:
+    big, small = max(sizes), min(sizes)
+    ours, theirs = rows[(big, CLOUDOPS)], rows[(big, BASELINE)]
+    cold_x = theirs["cold"] / ours["cold"]
+    rerun_x = theirs["rerun"] / ours["rerun"]
+    slow_x = theirs["slow_rerun"] / ours["slow_rerun"]
+    flat = ours["rerun"] / rows[(small, CLOUDOPS)]["rerun"]
+    per_repo = ours["rerun_reads"] / big
+    marginal = (ours["rerun_reads"] - rows[(small, CLOUDOPS)]["rerun_reads"]) / max(1, big - small)
+    theirs_per_repo = theirs["rerun_reads"] / big
+    lines = [
+        f"- cold converge speed-up at N={big}: **{cold_x:.1f}x** ({fmt(theirs['cold'])} s → {fmt(ours['cold'])} s)",
+        f"- unchanged rerun speed-up at N={big}: **{rerun_x:.1f}x** "
+        f"({fmt(theirs['rerun'])} s → {fmt(ours['rerun'])} s)",
+        f"- unchanged rerun at 50 ms per call, speed-up at N={big}: **{slow_x:.1f}x** "
+        f"({fmt(theirs['slow_rerun'])} s → {fmt(ours['slow_rerun'])} s)",
+        f"- cloudops.ecr rerun N={big} / rerun N={small}: **{flat:.2f}** "
+        f"({fmt(ours['rerun'])} s / {fmt(rows[(small, CLOUDOPS)]['rerun'])} s)",
+        f"- reads per repository on the rerun at N={big}: cloudops.ecr **{per_repo:.2f}** "
+        f"({marginal:.2f} per extra repository beyond N={small}), ecs_ecr loop {theirs_per_repo:.2f}",
+    ]
+    checks = [
+        ("cold converge ≥ 20x faster than the baseline", f"{cold_x:.1f}x", cold_x >= TARGETS["speed_up"]),
+        ("unchanged rerun ≥ 20x faster than the baseline", f"{rerun_x:.1f}x", rerun_x >= TARGETS["speed_up"]),
+        (f"rerun N={big} ≤ 1.5 x rerun N={small}", f"{flat:.2f}x", flat <= TARGETS["flatness"]),
+        ("0 writes on the unchanged rerun", str(ours["rerun_writes"]), ours["rerun_writes"] == 0),
+        (
+            "≤ 4 reads per repository on the unchanged rerun",
+            f"{per_repo:.2f}",
+            per_repo <= TARGETS["reads_per_repository"],
+        ),
+        (
+            "unchanged rerun at 50 ms per call < 5 s",
+            f"{fmt(ours['slow_rerun'])} s",
+            ours["slow_rerun"] < TARGETS["slow_rerun"],
+        ),
+    ]
+    target_lines = [f"| target (N={big}) | measured | |", "|---|---:|---|"]
+    target_lines += [f"| {what} | {value} | {'met' if ok else '**missed**'} |" for what, value, ok in checks]
+    return lines, target_lines
+
+
+def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
+    big, small = max(sizes), min(sizes)
+    ours, theirs, floor = rows[(big, CLOUDOPS)], rows[(big, BASELINE)], rows[(None, "floor")]
+    fixed = rows[(small, CLOUDOPS)]["rerun"]
+    per_repo = (ours["rerun"] - fixed) / max(1, big - small)
+    theirs_per_repo = (theirs["rerun"] - rows[(small, BASELINE)]["rerun"]) / max(1, big - small)
+    lines = [
+        f"- **Fixed cost against cost per repository** (unchanged rerun): cloudops.ecr {fmt(fixed)} s at N={small} "
+        f"plus {per_repo * 1000:.0f} ms per further repository; the ecs_ecr loop {theirs_per_repo * 1000:.0f} ms "
+        f"per repository. The floor (Ansible plus one AWS module task) is {fmt(floor['rerun'])} s."
+    ]
+    prof = profiles.get(CLOUDOPS)
+    if prof:
+        runs = [m for m in prof["modules"] if not m.get("failed")]
+        wall = sum(m["wall"] for m in runs)
+        imports = sum(m["imports"] for m in runs)
+        clients = sum(m["client creation"] for m in runs)
+        work = wall - imports - clients
+        names = ", ".join(m["module"] for m in prof["modules"])
+        lines.append(
+            f"- **cloudops.ecr, rerun at N={big}** ({fmt(prof['seconds'])} s in the profiled run): the site run starts "
+            f"{len(prof['modules'])} AWS module processes ({names}). Under cProfile they took {fmt(wall)} s: "
+            f"imports (boto3, botocore, Ansible's module_utils) {fmt(imports)} s, client creation {fmt(clients)} s, "
+            f"AWS calls and module work {fmt(work)} s for {sum(m['api_calls'] for m in runs)} calls. "
+            + (
+                "Starting module processes, not the API calls, is most of it"
+                if imports + clients > work
+                else "The API calls and the modules' own work are most of it"
+            )
+            + f"; the other {fmt(max(0.0, prof['seconds'] - wall))} s or so are ansible-playbook itself (start-up, "
+            "inventory, role argument validation, templating, one worker process per task)."
+        )
+    prof = profiles.get(BASELINE)
+    if prof and prof["modules"]:
+        m = prof["modules"][0]
+        lines.append(
+            f"- **ecs_ecr loop**: one module process per repository. One iteration under cProfile: {fmt(m['wall'])} s, "
+            f"of which imports {fmt(m['imports'])} s, client creation {fmt(m['client creation'])} s, "
+            f"{m['api_calls']} API calls and the rest {fmt(m['rest'])} s — the same start-up cost as a whole "
+            "cloudops.ecr module run, paid once per repository."
+        )
+    extra_ours = ours["slow_rerun"] - ours["rerun"]
+    extra_theirs = theirs["slow_rerun"] - theirs["rerun"]
+    lines.append(
+        f"- **At 50 ms per call**: cloudops.ecr's rerun grew by {fmt(extra_ours)} s for {ours['rerun_reads']} calls "
+        f"({fmt(ours['rerun_reads'] * DELAY)} s if made one after another: per-repository reads overlap on the "
+        f"bounded pool); the ecs_ecr loop grew by {fmt(extra_theirs)} s for {theirs['rerun_reads']} calls made "
+        "one after another."
+    )
+    return lines
+
+
+def write_report(path, info, started, elapsed, loads, rows, sizes, runs, profiles, same_state, raw):
+    ratio_lines, target_lines = ratios(rows, sizes)
+    out = [
+        "# Benchmark: cloudops.ecr against a community.aws.ecs_ecr loop",
+        "",
+        f"Written by `make bench` (bench/run.py) on {started:%Y-%m-%d %H:%M} UTC, {elapsed / 60:.1f} min. "
+        f"Medians of {runs} runs per cell, the two tools alternating, one moto server reset before each case; "
+        "the floor is a median over runs placed between the cases.",
+        "",
+        "## Machine",
+        "",
+        f"- {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, ansible-core {info['ansible-core']}, "
+        f"amazon.aws {info['amazon.aws']}, community.aws {info['community.aws']}, moto {info['moto']}",
+        f"- tree at commit {info['commit']}; load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]} "
+        "(the machine is shared: a load above the CPU count inflates every figure)",
+        "",
+        "## Results",
+        "",
+        "cold = first converge of an empty registry; rerun = the same run again, nothing to change; "
+        "reads/writes = API calls moto recorded (Describe/List/Get/BatchGet… are reads); "
+        f"rerun at 50 ms = the rerun through a proxy adding {DELAY * 1000:.0f} ms to every request.",
+        "",
+        *table(rows),
+        "",
+        "## Ratios",
+        "",
+        *ratio_lines,
+        "",
+        "## Targets",
+        "",
+        *target_lines,
+        "",
+        "## Same state",
+        "",
+    ]
+    for n in sizes:
+        mismatched = same_state[n]
+        out.append(
+            f"- N={n}: "
+            + (
+                "the baseline built the same repositories, mutability, scanning, encryption, "
+                "lifecycle and repository policies"
+                if not mismatched
+                else f"**the baseline's state differs** for {', '.join(mismatched[:5])}"
+            )
+        )
+    out.append("- Not compared: tags (ecs_ecr has no tags option; the site playbook also tags every repository).")
+    noisy = [f"N={n} {tool}" for (n, tool), r in rows.items() if tool != "floor" and r["rerun_changed"]]
+    out.append(
+        "- Every unchanged rerun reported changed=0."
+        if not noisy
+        else f"- **Reruns reporting changes**: {', '.join(noisy)} (see the logs: not idempotent)."
+    )
+    out += ["", "## What dominated", "", *dominated(rows, profiles, sizes), ""]
+    prof = profiles.get(CLOUDOPS)
+    if prof:
+        out += [f"### cloudops.ecr rerun at N={max(sizes)}: tasks (ansible.posix.profile_tasks)", ""]
+        out += ["| task | s |", "|---|---:|"] + [f"| {name} | {seconds:.2f} |" for name, seconds in prof["tasks"]]
+        out += ["", "### Module runs under cProfile (wall s)", ""]
+    for tool in (CLOUDOPS, BASELINE):
+        prof = profiles.get(tool)
+        if not prof:
+            continue
+        if tool == BASELINE:
+            out += ["", "One iteration of the ecs_ecr loop:", ""]
+        out += [
+            "| module | wall | imports | module set-up | client creation | AWS calls + work | API calls |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for m in prof["modules"]:
+            if m.get("failed"):
+                out.append(f"| {m['module']} | failed | | | | | |")
+                continue
+            out.append(
+                f"| {m['module']} | {fmt(m['wall'])} | {fmt(m['imports'])} | {fmt(m['module set-up'])} "
+                f"| {fmt(m['client creation'])} | {fmt(m['rest'])} | {m['api_calls']} |"
+            )
+        ops = ", ".join(f"{op} {count}" for op, count in sorted(prof["operations"].items()))
+        out += ["", f"Calls on that rerun ({tool}): {ops}", ""]
+    out += ["## Every run (seconds)", "", "| N | tool | cold | rerun | rerun at 50 ms |", "|---:|---|---|---|---|"]
+    for (n, tool), cases in raw.items():
+        cells = [", ".join(fmt(getattr(c, phase).seconds) for c in cases) for phase in ("cold", "rerun", "slow_rerun")]
+        out.append(f"| {n} | {tool} | {' | '.join(cells)} |")
+    out += ["", "Reproduce: `make bench` (options: `.venv/bin/python bench/run.py --help`).", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,20,100", help="repository counts (default 1,20,100)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per cell, median reported (default 3)")
+    parser.add_argument("--output", default=os.path.join(BENCH, "results.md"))
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiling runs")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+
+    started = datetime.datetime.now(datetime.UTC)
+    clock = time.perf_counter()
+    loads = [load()]
+    info = machine()
+
+    def say(msg):
+        print(f"[{time.perf_counter() - clock:7.1f} s] {msg}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="cloudops-bench-") as workdir:
+        with MotoServer(region=inventory_region()) as aws, LatencyProxy(aws.url, DELAY, lifetime=3 * 3600) as proxy:
+            bench = Bench(aws, proxy, workdir)
+            say(f"moto on {aws.url}, latency proxy (+{DELAY * 1000:.0f} ms) on {proxy.url}; warming up")
+            aws.reset()
+            bench.converge(CLOUDOPS, repository_names(1), {})
+            aws.reset()
+            bench.converge(BASELINE, repository_names(1), {})
+            floor_calls = bench.floor(record=True)
+            floors, slow_floors = [], []
+            results, same_state, policies = {}, {}, {}
+            for n in sizes:
+                names = repository_names(n)
+                same_state[n] = []
+                for run in range(args.runs):
+                    order = (CLOUDOPS, BASELINE) if run % 2 == 0 else (BASELINE, CLOUDOPS)
+                    for tool in order:
+                        case = bench.case(tool, names, policies.get(n, {}))
+                        if tool == CLOUDOPS and n not in policies:
+                            policies[n] = policies_of(case.state)
+                            reference = case.state
+                        results.setdefault((n, tool), []).append(case)
+                        say(
+                            f"N={n:<3} run {run + 1}/{args.runs} {tool:<13} cold {fmt(case.cold.seconds)} s, "
+                            f"rerun {fmt(case.rerun.seconds)} s, at 50 ms {fmt(case.slow_rerun.seconds)} s, "
+                            f"rerun calls {len(case.rerun.reads)} reads / {len(case.rerun.writes)} writes"
+                        )
+                        if tool == BASELINE:
+                            same_state[n] += [k for k in names if case.state.get(k) != reference.get(k)]
+                    floors.append(bench.floor())
+                    if n == max(sizes):
+                        slow_floors.append(bench.floor(slow=True))
+                same_state[n] = sorted(set(same_state[n]))
+            profiles = {}
+            if not args.no_profile:
+                big = max(sizes)
+                say(f"profiling the cloudops.ecr rerun at N={big} and one ecs_ecr iteration")
+                profiles[CLOUDOPS] = bench.profile(CLOUDOPS, repository_names(big), policies[big])
+                small = min(sizes)
+                profiles[BASELINE] = bench.profile(BASELINE, repository_names(small), policies[small])
+        loads.append(load())
+
+    rows = summarise(results, floor_calls, floors, slow_floors)
+    elapsed = time.perf_counter() - clock
+    print()
+    print("\n".join(table(rows)))
+    ratio_lines, target_lines = ratios(rows, sizes)
+    print()
+    print("\n".join(ratio_lines))
+    print()
+    print("\n".join(target_lines))
+    write_report(args.output, info, started, elapsed, loads, rows, sizes, args.runs, profiles, same_state, results)
+    print(f"\nWritten to {os.path.relpath(args.output, ROOT)} ({elapsed / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(1)
