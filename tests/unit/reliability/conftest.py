@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import pytest
@@ -30,8 +31,6 @@ OUTPUT = os.path.join(ROOT, "tests", "output", "reliability")
 # moto has no EKS Pod Identity API; everything else of the site playbook runs as on AWS.
 MOTO_VARS = {"ecr_registry_pod_identity_association": False}
 TRACEBACK = "Traceback (most recent call last)"
-
-_FIGURES: dict[str, dict] = {}
 
 
 @dataclass
@@ -123,25 +122,39 @@ def recorded(aws):
     return Recording
 
 
+class ReliabilityFigures(UserWarning):
+    """Figures a reliability test measured (faults injected, retries made, seconds taken).
+
+    Emitted as a warning because that is what pytest-xdist carries from its workers to the
+    terminal (`make test` runs the units with -n): the figures show in the warnings summary.
+    """
+
+
+_FIGURES: dict[str, dict] = {}
+
+
 @pytest.fixture
 def report(request):
-    """``report(figures)``: keep figures of this test for the terminal summary and tests/output."""
+    """``report(figures, headline=None)``: keep this test's figures in tests/output/reliability, print them
+    in the terminal summary, and with ``headline`` also say it as a ``ReliabilityFigures`` warning."""
 
-    def keep(figures: dict) -> None:
+    def keep(figures: dict, headline: str | None = None) -> None:
         name = request.node.name
         _FIGURES[name] = figures
         os.makedirs(OUTPUT, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
         with open(os.path.join(OUTPUT, f"{safe}.json"), "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=2, sort_keys=True, default=str)
+        if headline:
+            warnings.warn(ReliabilityFigures(headline), stacklevel=2)
 
     return keep
 
 
 def pytest_terminal_summary(terminalreporter):
     if not _FIGURES:
-        return
-    terminalreporter.section("reliability figures")
+        return  # nothing ran here (or this is the xdist controller: see ReliabilityFigures)
+    terminalreporter.section("reliability figures (also in tests/output/reliability)")
     for name, figures in _FIGURES.items():
         terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True, default=str)}")
 

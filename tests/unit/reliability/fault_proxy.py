@@ -13,7 +13,9 @@ Faults, each in the form botocore parses for the request's protocol:
 - ``unavailable``: HTTP 503 with an empty body (a load balancer's answer; no error code to parse);
 - ``drop``: the connection is closed before the request reaches the endpoint;
 - ``lost``: the request reaches the endpoint, then the connection is closed before the answer:
-  the write happened but the client cannot know it.
+  the write happened but the client cannot know it;
+- ``error``: the service error ``error_code`` (e.g. IAM's ``NoSuchEntity`` or ``MalformedPolicyDocument``
+  "Invalid principal" just after a create, while IAM propagates it), in the protocol's form.
 
 Seeded and replayable even when a module makes calls concurrently: whether the n-th sending of a
 request (same service, operation, path and body) gets a fault depends only on the seed, that
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAULT_KINDS = ("throttle", "unavailable", "drop", "lost")
+FAULT_KINDS = ("throttle", "unavailable", "drop", "lost", "error")
 _QUERY_PROTOCOL_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade"}
 
@@ -92,25 +94,32 @@ def _protocol(service: str, headers) -> str:
     return "rest-json"
 
 
-def throttling_response(service: str, protocol: str) -> tuple[int, dict[str, str], bytes]:
-    """The throttling answer of AWS for ``protocol``: (status, headers, body)."""
+def error_response(service: str, protocol: str, code: str, status: int, message: str) -> tuple[int, dict, bytes]:
+    """A service error as AWS sends it for ``protocol``: (status, headers, body)."""
     request_id = str(uuid.uuid4())
     if protocol == "query":
         version = _QUERY_PROTOCOL_VERSIONS.get(service, "2010-05-08")
+        kind = "Sender" if status < 500 else "Receiver"
         body = (
             f'<ErrorResponse xmlns="https://{service}.amazonaws.com/doc/{version}/">'
-            "<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
-        return 400, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body
-    body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        return status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body
+    body = json.dumps({"__type": code, "message": message}).encode()
     headers = {"x-amzn-RequestId": request_id}
     if protocol == "json":
         headers["Content-Type"] = "application/x-amz-json-1.1"
     else:
         headers["Content-Type"] = "application/json"
-        headers["x-amzn-ErrorType"] = "ThrottlingException"
-    return 400, headers, body
+        headers["x-amzn-ErrorType"] = code
+    return status, headers, body
+
+
+def throttling_response(service: str, protocol: str) -> tuple[int, dict[str, str], bytes]:
+    """AWS throttling: ``Throttling`` in the query protocols (IAM, STS), else ``ThrottlingException``."""
+    code = "Throttling" if protocol == "query" else "ThrottlingException"
+    return error_response(service, protocol, code, 400, "Rate exceeded")
 
 
 class FaultProxy:
@@ -124,6 +133,8 @@ class FaultProxy:
         unavailable: float = 0.0,
         drop: float = 0.0,
         lost: float = 0.0,
+        error: float = 0.0,
+        error_code: tuple[str, int, str] = ("InternalFailure", 500, "injected"),
         seed: int = 0,
         operations: set[str] | None = None,
         max_attempt: int | None = None,
@@ -132,12 +143,13 @@ class FaultProxy:
         lifetime: float = 900.0,
         upstream_timeout: float = 60.0,
     ):
-        shares = {"throttle": throttle, "unavailable": unavailable, "drop": drop, "lost": lost}
+        shares = {"throttle": throttle, "unavailable": unavailable, "drop": drop, "lost": lost, "error": error}
         if any(not 0.0 <= share <= 1.0 for share in shares.values()) or sum(shares.values()) > 1.0:
             raise ValueError(f"fault shares must be in [0, 1] and sum to at most 1: {shares}")
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.shares = shares
+        self.error_code = error_code  # (code, HTTP status, message)
         self.seed = seed
         self.operations = set(operations) if operations is not None else None
         self.max_attempt = max_attempt
@@ -281,6 +293,10 @@ class _Handler(BaseHTTPRequestHandler):
         status = None
         if fault == "throttle":
             status, headers, payload = throttling_response(service, _protocol(service, self.headers))
+            self._answer(status, headers, payload)
+        elif fault == "error":
+            code, status, message = proxy.error_code
+            status, headers, payload = error_response(service, _protocol(service, self.headers), code, status, message)
             self._answer(status, headers, payload)
         elif fault == "unavailable":
             status = 503

@@ -132,3 +132,12 @@ def test_the_proxy_stops_by_itself_after_its_lifetime(moto):
     proxy = FaultProxy(moto.url, lifetime=0.5)
     proxy.start()
     assert wait_until_stopped(proxy, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("service", "code", "status"),
+    [("iam", "NoSuchEntity", 404), ("iam", "MalformedPolicyDocument", 400), ("ecr", "ServerException", 500)],
+)
+def test_a_chosen_service_error_is_parsed_by_botocore_as_that_code(moto, service, code, status):
+    with FaultProxy(moto.url, error=1.0, error_code=(code, status, "Invalid principal in policy")) as proxy:
+        assert error_of(lambda: CALLS[service](client(service, proxy.url))) == (code, status)

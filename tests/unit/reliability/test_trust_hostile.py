@@ -23,8 +23,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import 
 from ansible_collections.cloudops.ecr.tests.unit.module_utils.test_iam_parliament import (
     findings as parliament_findings,
 )
-from ansible_collections.cloudops.ecr.tests.unit.reliability.conftest import TEST_CREDENTIALS, site
-from ansible_collections.cloudops.ecr.tests.unit.reliability.snapshot import snapshot
+from ansible_collections.cloudops.ecr.tests.unit.reliability.conftest import site
 from ansible_collections.cloudops.ecr.tests.unit.trust_evaluator import allows_service, allows_web_identity
 
 ACCOUNT = "123456789012"
@@ -137,37 +136,27 @@ def test_hostile_pod_identity_callers_are_refused(case, service, action, change)
 # --- the documents IAM (moto) holds after a real site run -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def stored_roles(moto):
-    """Every role the site run creates, as moto holds it: trust and inline policies (one site run for the module)."""
-    moto.reset()
-    extra = {"github_repos": REPOS, "ecr_registry_ci_subjects": SUBJECTS}
-    converge = site(moto.env(), extra=extra)
+def test_the_documents_iam_holds_after_a_site_run_refuse_hostile_callers_and_are_parliament_clean(aws, held):
+    """One real site run (moto), then the stored trust policies face the hostile tables above, and
+    every stored document gets the linting of test_iam_parliament (same filters)."""
+    converge = site(aws.env(), extra={"github_repos": REPOS, "ecr_registry_ci_subjects": SUBJECTS})
     assert converge.returncode == 0, converge.tail()
-    return {role["name"]: role for role in snapshot(moto.url, moto.region, TEST_CREDENTIALS)["iam"]["roles"]}
+    roles = {role["name"]: role for role in held()["iam"]["roles"]}
 
+    ci_trust = roles["github-actions"]["trust_policy"]
+    assert [case for case, claims in ADMITTED if not allows_web_identity(ci_trust, claims, ACCOUNT)] == []
+    assert [case for case, claims in HOSTILE if allows_web_identity(ci_trust, claims, ACCOUNT)] == []
 
-def test_the_stored_ci_trust_policy_admits_the_listed_and_refuses_every_hostile_token(stored_roles):
-    stored = stored_roles["github-actions"]["trust_policy"]
-    assert [case for case, claims in ADMITTED if not allows_web_identity(stored, claims, ACCOUNT)] == []
-    assert [case for case, claims in HOSTILE if allows_web_identity(stored, claims, ACCOUNT)] == []
-
-
-def test_the_stored_image_updater_trust_policy_refuses_every_hostile_caller(stored_roles):
-    stored = stored_roles["argocd-image-updater-dev"]["trust_policy"]
-    assert allows_service(stored, "pods.eks.amazonaws.com", "sts:AssumeRole", POD_TAGS)
-    admitted = [
+    updater_trust = roles["argocd-image-updater-dev"]["trust_policy"]
+    assert allows_service(updater_trust, "pods.eks.amazonaws.com", "sts:AssumeRole", POD_TAGS)
+    assert [
         case
         for case, service, action, change in POD_HOSTILE
-        if allows_service(stored, service, action, {} if change is None else {**POD_TAGS, **change})
-    ]
-    assert admitted == []
+        if allows_service(updater_trust, service, action, {} if change is None else {**POD_TAGS, **change})
+    ] == []
 
-
-def test_every_stored_iam_document_is_parliament_clean(stored_roles):
-    """The linting of test_iam_parliament (same filters), on the documents the site run really wrote."""
     found = {}
-    for name, role in stored_roles.items():
+    for name, role in roles.items():
         found[f"{name} trust"] = parliament_findings(role["trust_policy"], trust=True)
         for policy_name, document in role["inline_policies"].items():
             found[f"{name} {policy_name}"] = parliament_findings(document)
