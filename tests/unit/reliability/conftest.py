@@ -65,7 +65,7 @@ class Run:
 def run(args: list[str], env: dict, timeout: float = 600) -> Run:
     env = {**env, "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     started = time.monotonic()
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 

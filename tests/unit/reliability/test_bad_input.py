@@ -355,7 +355,7 @@ MODULE_CALLS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "args"), MODULE_CALLS, ids=[n.rsplit(".", 1)[-1] for n, _ in MODULE_CALLS])
+@pytest.mark.parametrize(("name", "args"), MODULE_CALLS, ids=[call[0].rsplit(".", 1)[-1] for call in MODULE_CALLS])
 def test_an_endpoint_that_is_down_fails_each_module_fast_and_clearly(aws, name, args, report):
     url = f"http://127.0.0.1:{closed_port()}"
     run = module(aws.env(endpoint=url), name, {**args, "region": REGION}, timeout=DEAD_ENDPOINT_BOUND + 60)
@@ -367,7 +367,7 @@ def test_an_endpoint_that_is_down_fails_each_module_fast_and_clearly(aws, name, 
     assert TRACEBACK not in result["msg"]
 
 
-@pytest.mark.parametrize(("name", "args"), MODULE_CALLS, ids=[n.rsplit(".", 1)[-1] for n, _ in MODULE_CALLS])
+@pytest.mark.parametrize(("name", "args"), MODULE_CALLS, ids=[call[0].rsplit(".", 1)[-1] for call in MODULE_CALLS])
 def test_missing_credentials_fail_each_module_clearly(aws, name, args, tmp_path):
     run = module(without_credentials(aws.env(), tmp_path), name, {**args, "region": REGION})
     result = run.result()

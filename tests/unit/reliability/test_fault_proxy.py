@@ -105,7 +105,7 @@ def test_the_same_seed_replays_the_same_faults_and_another_seed_does_not(moto):
     first, again, other = _faults_of_a_run(moto, 7), _faults_of_a_run(moto, 7), _faults_of_a_run(moto, 8)
     assert first == again
     assert first != other
-    assert any(fault for _, _, fault in first)
+    assert any(exchange[2] for exchange in first)
 
 
 def test_retries_are_counted_as_repeats_of_faulted_requests(moto):

@@ -146,7 +146,7 @@ PROPAGATION = [
 ]
 
 
-@pytest.mark.parametrize(("operation", "error"), PROPAGATION, ids=[op for op, _ in PROPAGATION])
+@pytest.mark.parametrize(("operation", "error"), PROPAGATION, ids=[row[0] for row in PROPAGATION])
 def test_iam_propagation_right_after_a_create_is_waited_out(aws, held, operation, error):
     args = {"name": "github-actions", "github_repos": ["example-org/web-app"], "region": aws.region}
     with FaultProxy(aws.url, error=1.0, error_code=error, operations={operation}, max_attempt=2) as proxy:

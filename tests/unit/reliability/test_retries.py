@@ -148,7 +148,7 @@ _NOT_API_CALLS = {"get_paginator", "can_paginate", "get_waiter", "generate_presi
 
 def _client_like(node: ast.AST) -> bool:
     text = ast.unparse(node)
-    return text.split(".")[-1] in {"client", "_client", "kms", "settling"}
+    return text.rsplit(".", maxsplit=1)[-1] in {"client", "_client", "kms", "settling"}
 
 
 def calls_without_retry(path: str) -> list[str]:

@@ -81,12 +81,12 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize(("case", "claims"), ADMITTED, ids=[c for c, _ in ADMITTED])
+@pytest.mark.parametrize(("case", "claims"), ADMITTED, ids=[row[0] for row in ADMITTED])
 def test_the_listed_repositories_and_subjects_are_admitted(case, claims):
     assert allows_web_identity(POLICY, claims, ACCOUNT)
 
 
-@pytest.mark.parametrize(("case", "claims"), HOSTILE, ids=[c for c, _ in HOSTILE])
+@pytest.mark.parametrize(("case", "claims"), HOSTILE, ids=[row[0] for row in HOSTILE])
 def test_hostile_tokens_are_refused(case, claims):
     assert not allows_web_identity(POLICY, claims, ACCOUNT)
 
