@@ -17,6 +17,7 @@ so the ``.collections`` symlink does not do) with its dependencies in the same
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -145,6 +146,13 @@ def pip_bootstrap_cache() -> str:
 
 
 def main(argv: list[str]) -> int:
+    os.makedirs(TREE, exist_ok=True)
+    with open(os.path.join(TREE, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one run at a time in this tree (e.g. two `make test`)
+        return run_sanity(argv)
+
+
+def run_sanity(argv: list[str]) -> int:
     started = time.monotonic()
     sync(checkout_files())
     link_dependencies()
