@@ -122,21 +122,18 @@ def recorded(aws):
     return Recording
 
 
-class ReliabilityFigures(UserWarning):
-    """Figures a reliability test measured (faults injected, retries made, seconds taken).
-
-    Emitted as a warning because that is what pytest-xdist carries from its workers to the
-    terminal (`make test` runs the units with -n): the figures show in the warnings summary.
-    """
-
-
 _FIGURES: dict[str, dict] = {}
 
 
 @pytest.fixture
 def report(request):
     """``report(figures, headline=None)``: keep this test's figures in tests/output/reliability, print them
-    in the terminal summary, and with ``headline`` also say it as a ``ReliabilityFigures`` warning."""
+    in the terminal summary, and with ``headline`` also say it as a warning.
+
+    A warning because that is what pytest-xdist carries from its workers to the terminal (`make test`
+    runs the units with -n): the headline shows in the warnings summary. A plain UserWarning: xdist
+    rebuilds the category in the controller by importing its module, where our conftest is not loaded.
+    """
 
     def keep(figures: dict, headline: str | None = None) -> None:
         name = request.node.name
@@ -146,14 +143,14 @@ def report(request):
         with open(os.path.join(OUTPUT, f"{safe}.json"), "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=2, sort_keys=True, default=str)
         if headline:
-            warnings.warn(ReliabilityFigures(headline), stacklevel=2)
+            warnings.warn(f"reliability figures: {headline}", UserWarning, stacklevel=2)
 
     return keep
 
 
 def pytest_terminal_summary(terminalreporter):
     if not _FIGURES:
-        return  # nothing ran here (or this is the xdist controller: see ReliabilityFigures)
+        return  # nothing ran here, or this is the xdist controller (see ``report``)
     terminalreporter.section("reliability figures (also in tests/output/reliability)")
     for name, figures in _FIGURES.items():
         terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True, default=str)}")
