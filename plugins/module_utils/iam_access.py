@@ -13,7 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
+    is_boto3_error_code,
+    paginated_query_with_retries,
+)
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
@@ -206,7 +210,14 @@ class IamAccess:
             kwargs["ThumbprintList"] = thumbprints
         if tags:
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(tags)
-        arn = self.client.create_open_id_connect_provider(aws_retry=True, **kwargs)["OpenIDConnectProviderArn"]
+        try:
+            arn = self.client.create_open_id_connect_provider(aws_retry=True, **kwargs)["OpenIDConnectProviderArn"]
+        except is_boto3_error_code("EntityAlreadyExists"):
+            # A resend of a create whose answer was lost, or another run's: one provider per URL, reuse it.
+            found = self.find_provider(url.removeprefix("https://"))
+            if found is None:
+                raise
+            arn = found.arn
         self._created = True
         return arn
 
@@ -256,10 +267,23 @@ class IamAccess:
             kwargs["PermissionsBoundary"] = spec.permissions_boundary
         if spec.tags:
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(spec.tags)
-        role = self._write("create_role", **kwargs)["Role"]
+        try:
+            role = self._write("create_role", **kwargs)["Role"]
+        except is_boto3_error_code("EntityAlreadyExists"):
+            role = self._role_if_ours(spec)
+            if role is None:
+                raise
         self._created = True
         self.put_policy(spec)
         return role_after(spec, None, RolePlan(create=True), arn=role["Arn"])
+
+    def _role_if_ours(self, spec: RoleSpec) -> dict | None:
+        """After a resent CreateRole met an existing role: that role when it holds exactly what we asked for
+        (our first send landed and its answer was lost), else None."""
+        role = self.client.get_role(aws_retry=True, RoleName=spec.name)["Role"]
+        trust = _document(role.get("AssumeRolePolicyDocument"))
+        ours = role.get("Path", "/") == spec.path and not compare_policies(trust, spec.trust_policy)
+        return role if ours else None
 
     def update_role(self, spec: RoleSpec, plan: RolePlan) -> None:
         name = spec.name
@@ -287,17 +311,18 @@ class IamAccess:
     def delete_role(self, name: str) -> None:
         """Delete the role with what IAM requires gone first: inline and attached policies, instance profiles."""
         client = self.client
-        for page in client.get_paginator("list_role_policies").paginate(RoleName=name):
-            for policy_name in page["PolicyNames"]:
-                client.delete_role_policy(aws_retry=True, RoleName=name, PolicyName=policy_name)
-        for page in client.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-            for policy in page["AttachedPolicies"]:
-                client.detach_role_policy(aws_retry=True, RoleName=name, PolicyArn=policy["PolicyArn"])
-        for page in client.get_paginator("list_instance_profiles_for_role").paginate(RoleName=name):
-            for profile in page["InstanceProfiles"]:
-                client.remove_role_from_instance_profile(
-                    aws_retry=True, RoleName=name, InstanceProfileName=profile["InstanceProfileName"]
-                )
+
+        def listed(operation: str, key: str) -> list:
+            return paginated_query_with_retries(client, operation, retry_decorator=IAM_RETRY, RoleName=name)[key]
+
+        for policy_name in listed("list_role_policies", "PolicyNames"):
+            client.delete_role_policy(aws_retry=True, RoleName=name, PolicyName=policy_name)
+        for policy in listed("list_attached_role_policies", "AttachedPolicies"):
+            client.detach_role_policy(aws_retry=True, RoleName=name, PolicyArn=policy["PolicyArn"])
+        for profile in listed("list_instance_profiles_for_role", "InstanceProfiles"):
+            client.remove_role_from_instance_profile(
+                aws_retry=True, RoleName=name, InstanceProfileName=profile["InstanceProfileName"]
+            )
         client.delete_role(aws_retry=True, RoleName=name)
 
 

@@ -198,7 +198,9 @@ def _check_tag_lists(
             if not isinstance(value, str) or not value:
                 problems.add(item_path, f"must be a non-empty string, not {_shown(value)}")
             elif key == "tagPatternList" and value.count("*") > WILDCARDS_MAX:
-                problems.add(item_path, f"has {value.count('*')} wildcards (*); AWS allows at most {WILDCARDS_MAX}")
+                problems.add(
+                    item_path, f"{value!r} has {value.count('*')} wildcards (*); AWS allows at most {WILDCARDS_MAX}"
+                )
             elif key == "tagPrefixList" and "*" in value:
                 warnings.append(
                     f"{item_path}: prefixes are literal, so {value!r} only matches tags starting with a literal '*'; "

@@ -150,8 +150,7 @@ CASES = [
          {"repositories": ["app"], "policy": raw_policy(raw_rule(selection={
              "tagStatus": "tagged", "tagPatternList": ["*a*b*c*d*"], "countType": "imageCountMoreThan",
              "countNumber": 5}))},
-         ("policy.rules[0].selection.tagPatternList[0]", "*a*b*c*d*"),
-         defect="reported: lifecycle validator names the field but not the pattern ('has 5 wildcards')"),
+         ("policy.rules[0].selection.tagPatternList[0]", "*a*b*c*d*")),
     Case("raw-51-rules", LIFECYCLE,
          {"repositories": ["app"], "policy": raw_policy(*[
              raw_rule(i + 1, {"tagStatus": "tagged", "tagPrefixList": [f"p{i}"], "countType": "imageCountMoreThan",

@@ -105,11 +105,6 @@ def test_a_lost_answer_to_a_repository_write_is_recognised_when_botocore_resends
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: github_oidc_role (IamAccess.create_provider / create_role) fails with EntityAlreadyExists "
-    "when botocore resends a create whose answer was lost; a rerun converges",
-)
 def test_a_lost_answer_to_an_iam_create_is_recognised_when_botocore_resends_it(aws, held):
     args = {"name": "github-actions", "github_repos": ["example-org/web-app"], "region": aws.region}
     with FaultProxy(
@@ -157,11 +152,6 @@ def test_iam_propagation_right_after_a_create_is_waited_out(aws, held, operation
     assert role["name"] == "github-actions" and role["inline_policies"]["ecr-push"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: roles/ecr_registry/tasks/image_updater.yml puts the ecr-read policy (amazon.aws.iam_policy) "
-    "right after amazon.aws.iam_role creates the role, with no retry on NoSuchEntity while IAM propagates it",
-)
 def test_iam_propagation_after_the_image_updater_role_is_created_is_waited_out(aws, held):
     error = ("NoSuchEntity", 404, "The role with name argocd-image-updater-dev cannot be found.")
     with FaultProxy(aws.url, error=1.0, error_code=error, operations={"PutRolePolicy"}, max_attempt=1) as proxy:
