@@ -211,3 +211,31 @@ def test_loose_github_trust_is_refused_before_any_write(aws, extra, named):
     assert result.returncode != 0
     assert named in result.stdout
     assert writes == []
+
+
+def test_credentials_a_play_sets_in_module_defaults_reach_every_task_of_the_role(aws, tmp_path):
+    env = aws.env()
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "module_defaults": {
+                "group/cloudops.ecr.aws": {
+                    "access_key": env["AWS_ACCESS_KEY_ID"],
+                    "secret_key": env["AWS_SECRET_ACCESS_KEY"],
+                }
+            },
+            "roles": [
+                {
+                    "role": "cloudops.ecr.ecr_registry",
+                    "vars": {"ecr_registry_github_repos": ["example-org/app"], "ecr_registry_region": aws.region},
+                }
+            ],
+        }
+    ]
+    playbook_file = tmp_path / "play.yml"
+    playbook_file.write_text(json.dumps(play))
+    no_env_credentials = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    result = playbook(aws, str(playbook_file), "-i", "inventories/dev", env_extra=no_env_credentials)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert client(aws, "iam").get_role(RoleName="argocd-image-updater-dev")["Role"]["Arn"]
