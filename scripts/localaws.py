@@ -20,6 +20,7 @@ TEST_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIAMOTOTESTKEY00001",
     "AWS_SECRET_ACCESS_KEY": "moto-test-secret-do-not-print-0000000001",
 }
+STARTUP_SECONDS = 120
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
 
 
@@ -53,7 +54,8 @@ class MotoServer:
             stderr=subprocess.DEVNULL,
             env=env,
         )
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded 2-core machine (parallel pytest workers) a start has taken over 30 s.
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"moto server exited with {self._process.returncode}")
@@ -63,7 +65,7 @@ class MotoServer:
             except OSError:
                 time.sleep(0.2)
         self.__exit__(None, None, None)
-        raise RuntimeError(f"moto server did not answer on {self.url} within 30 s")
+        raise RuntimeError(f"moto server did not answer on {self.url} within {STARTUP_SECONDS} s")
 
     def __exit__(self, *exc) -> None:
         if self._process and self._process.poll() is None:
