@@ -52,7 +52,7 @@ gate_sanity() {
 }  # (run in the background, alongside lint, when both gates are asked for: see below)
 
 gate_units() {
-  pytest_gate -n 4 --dist worksteal tests/unit
+  pytest_gate -n auto --dist worksteal tests/unit  # one worker per core
 }
 
 gate_docs() {
