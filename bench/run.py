@@ -87,6 +87,7 @@ class Bench:
         self.direct = self._env(aws.env())
         self.slow = self._env(aws.env(endpoint=proxy.url))
         self._count = 0
+        self.loads: list[float] = []  # 1-minute load average after each case: how busy the machine was
 
     @staticmethod
     def _env(env: dict) -> dict:
@@ -143,6 +144,7 @@ class Bench:
         state = registry_state(self.direct, names)
         rerun = self.converge(tool, names, policies, record=True)
         slow_rerun = self.converge(tool, names, policies, slow=True)
+        self.loads.append(os.getloadavg()[0])
         return Case(cold, rerun, slow_rerun, state)
 
     def floor(self, slow=False, record=False) -> Run:
@@ -422,7 +424,7 @@ def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
     return lines
 
 
-def write_report(path, info, started, elapsed, loads, rows, sizes, runs, profiles, same_state, raw):
+def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs, profiles, same_state, raw):
     ratio_lines, target_lines = ratios(rows, sizes)
     out = [
         "# Benchmark: cloudops.ecr against a community.aws.ecs_ecr loop",
@@ -435,8 +437,16 @@ def write_report(path, info, started, elapsed, loads, rows, sizes, runs, profile
         "",
         f"- {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, ansible-core {info['ansible-core']}, "
         f"amazon.aws {info['amazon.aws']}, community.aws {info['community.aws']}, moto {info['moto']}",
-        f"- tree at commit {info['commit']}; load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]} "
-        "(the machine is shared: a load above the CPU count inflates every figure)",
+        f"- tree at commit {info['commit']}; load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]}; "
+        f"1-minute load after each case: median {median(samples):.1f}, max {max(samples):.1f}",
+        *(
+            [
+                f"- **The machine was busy with other work** (load above its {info['nproc']} CPUs): every figure is "
+                "inflated and noisy, the baseline's most (one process start per repository); see every run below."
+            ]
+            if median(samples) > info["nproc"]
+            else []
+        ),
         "",
         "## Results",
         "",
@@ -578,7 +588,9 @@ def main() -> int:
     print("\n".join(ratio_lines))
     print()
     print("\n".join(target_lines))
-    write_report(args.output, info, started, elapsed, loads, rows, sizes, args.runs, profiles, same_state, results)
+    write_report(
+        args.output, info, started, elapsed, loads, bench.loads, rows, sizes, args.runs, profiles, same_state, results
+    )
     print(f"\nWritten to {os.path.relpath(args.output, ROOT)} ({elapsed / 60:.1f} min)")
     return 0
 
