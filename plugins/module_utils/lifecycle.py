@@ -15,7 +15,7 @@ import difflib
 import json
 from typing import Any
 
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import Problems, join_path
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import Problems, join_path, json_object
 
 TEXT_MIN = 100
 TEXT_MAX = 30720
@@ -63,24 +63,11 @@ def validate_lifecycle_policy(policy: dict | str, path: str = "policy") -> tuple
     """
     problems = Problems()
     warnings: list[str] = []
-    doc = _parse(policy, path, problems)
+    doc = json_object(policy, path, problems, "a JSON object with a 'rules' list")
     if doc is not None:
         _check_document(doc, path, problems, warnings)
     problems.raise_if_any()
     return doc, warnings
-
-
-def _parse(policy: Any, path: str, problems: Problems) -> dict | None:
-    if isinstance(policy, str):
-        try:
-            policy = json.loads(policy)
-        except ValueError as exc:
-            problems.add(path, f"is not valid JSON: {exc}")
-            return None
-    if not isinstance(policy, dict):
-        problems.add(path, f"must be a JSON object with a 'rules' list, not {_kind(policy)}")
-        return None
-    return policy
 
 
 def _check_document(doc: dict, path: str, problems: Problems, warnings: list[str]) -> None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import Problems, join_path
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import Problems, join_path, json_object
 
 # botocore ECR model, RepositoryName: 2-256 chars, this pattern as a full match.
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
@@ -185,15 +185,7 @@ def check_access(access: Any, path: str, problems: Problems) -> None:
 
 def parse_policy_document(policy: Any, path: str, problems: Problems, max_chars: int = POLICY_MAX_CHARS) -> dict | None:
     """A raw IAM-style policy as a dict (from a dict or JSON text), checked for shape and size."""
-    if isinstance(policy, str):
-        try:
-            policy = json.loads(policy)
-        except ValueError as exc:
-            problems.add(path, f"is not valid JSON: {exc}")
-            return None
-    if not isinstance(policy, dict):
-        problems.add(path, f"must be a policy document (dict or JSON object), got {type(policy).__name__}")
-        return None
+    policy = json_object(policy, path, problems, "a policy document (dict or JSON object)")
     if not policy:
         return policy
     size = len(json.dumps(policy, separators=(",", ":")))

@@ -9,6 +9,7 @@ carrying all of them, so the user sees every mistake at once and nothing is writ
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -55,6 +56,20 @@ class Problems:
     def raise_if_any(self) -> None:
         if self._items:
             raise InvalidInput(self._items)
+
+
+def json_object(value: object, path: str, problems: Problems, expected: str) -> dict | None:
+    """``value`` as a dict, from a dict or JSON text; else a problem saying what was ``expected``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            problems.add(path, f"is not valid JSON: {exc}")
+            return None
+    if not isinstance(value, dict):
+        problems.add(path, f"must be {expected}, not {type(value).__name__}")
+        return None
+    return value
 
 
 def join_path(base: str, key: str | int) -> str:
