@@ -25,11 +25,11 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_evaluate im
     expire_summary,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_rules import lifecycle_policy_from_rules
-from ansible_collections.cloudops.ecr.plugins.module_utils.repository import check_repository_name
+from ansible_collections.cloudops.ecr.plugins.module_utils.repository import repository_entries
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems, join_path
 
 DEFAULT_MAX_EXPIRE_PERCENT = 50.0
-REPOSITORY_KEYS = ("name", "rules", "policy", "max_expire_percent")
+REPOSITORY_OPTIONS = ("rules", "policy", "max_expire_percent")
 
 
 @dataclass(frozen=True)
@@ -48,34 +48,14 @@ def desired_lifecycle_policies(params: dict) -> tuple[list[LifecycleSpec], list[
     present = params.get("state", "present") == "present"
     shared_limit = _percent(params.get("max_expire_percent"), "max_expire_percent", problems)
     shared = _policy(params, "", problems, warnings) if present else None
-    entries = params.get("repositories") or []
-    if not entries:
-        problems.add("repositories", "list at least one repository")
-    specs, seen = [], {}
-    for index, entry in enumerate(entries):
-        path = join_path("repositories", index)
-        if isinstance(entry, str):
-            entry = {"name": entry}
-        if not isinstance(entry, dict):
-            problems.add(path, f"must be a repository name or a dict with name, not {type(entry).__name__}")
-            continue
-        for key in sorted(set(entry) - set(REPOSITORY_KEYS)):
-            problems.add(
-                join_path(path, str(key)), f"unknown option; a repository entry takes {', '.join(REPOSITORY_KEYS)}"
-            )
-        name = entry.get("name")
-        check_repository_name(name, join_path(path, "name") if len(entry) > 1 else path, problems)
-        if isinstance(name, str) and name in seen:
-            problems.add(path, f"repository {name!r} is listed twice (also at {seen[name]})")
-        if isinstance(name, str):
-            seen.setdefault(name, path)
+    specs = []
+    for path, name, entry in repository_entries(params.get("repositories"), REPOSITORY_OPTIONS, problems):
         own = _policy(entry, path, problems, warnings) if present else None
         if present and own is None and shared is None and not _given(params) and not _given(entry):
             problems.add(path, "has no lifecycle policy: give rules or policy, for all repositories or for this one")
         limit = entry.get("max_expire_percent")
         limit = shared_limit if limit is None else _percent(limit, join_path(path, "max_expire_percent"), problems)
-        if isinstance(name, str):
-            specs.append(LifecycleSpec(name, path, own if own is not None else shared, limit))
+        specs.append(LifecycleSpec(name, path, own if own is not None else shared, limit))
     problems.raise_if_any()
     return specs, list(dict.fromkeys(warnings))
 

@@ -226,35 +226,41 @@ def check_tags(tags: Any, path: str, problems: Problems) -> dict[str, str] | Non
     return clean
 
 
+def repository_entries(entries: Any, options: tuple[str, ...], problems: Problems) -> list[tuple[str, Any, dict]]:
+    """The entries of a module's ``repositories`` list as ``(path, name, entry)``: a plain name
+    becomes ``{"name": ...}``; bad names, duplicates and options not in ``options`` are reported
+    (the caller still checks the entry's options, so every problem shows at once)."""
+    if not entries:
+        problems.add("repositories", "list at least one repository")
+    found, seen = [], {}
+    for index, entry in enumerate(entries or []):
+        path = join_path("repositories", index)
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict):
+            problems.add(path, f"must be a repository name or a dict with name, not {type(entry).__name__}")
+            continue
+        for key in sorted(set(entry) - {"name", *options}, key=str):
+            problems.add(join_path(path, str(key)), f"unknown option; a repository entry takes {', '.join(options)}")
+        name = entry.get("name")
+        check_repository_name(name, join_path(path, "name") if len(entry) > 1 else path, problems)
+        if isinstance(name, str):
+            if name in seen:
+                problems.add(path, f"repository {name!r} is listed twice (also at {seen[name]})")
+            seen.setdefault(name, path)
+        found.append((path, name, entry))
+    return found
+
+
 def desired_repositories(params: dict) -> list[RepositorySpec]:
     """Validate the module parameters and return one spec per repository; raise InvalidInput."""
     problems = Problems()
     shared = _settings(params, "", problems)
-    entries = params.get("repositories") or []
-    if not entries:
-        problems.add("repositories", "list at least one repository")
-    specs, seen = [], {}
-    for i, entry in enumerate(entries):
-        path = join_path("repositories", i)
-        if isinstance(entry, str):
-            entry = {"name": entry}
-        if not isinstance(entry, dict):
-            problems.add(path, f"must be a name or a dict with name, got {type(entry).__name__}")
-            continue
-        unknown = set(entry) - {"name", *SETTINGS, *POLICY_SETTINGS}
-        for key in sorted(unknown):
-            problems.add(join_path(path, key), f"unknown option; per-repository options are {', '.join(SETTINGS)}")
-        name = entry.get("name")
-        check_repository_name(name, join_path(path, "name") if len(entry) > 1 else path, problems)
-        if isinstance(name, str) and name in seen:
-            problems.add(path, f"repository {name!r} is listed twice (also at repositories[{seen[name]}])")
-        seen.setdefault(name, i)
-        override = _settings(entry, path, problems)
-        merged = {**shared, **{k: v for k, v in override.items() if v is not None}}
-        if "policy" in override and override["policy"] is not None:
-            merged["policy"] = override["policy"]
-        if isinstance(name, str):
-            specs.append(RepositorySpec(name=name, purge_tags=bool(params.get("purge_tags")), path=path, **merged))
+    specs = []
+    for path, name, entry in repository_entries(params.get("repositories"), (*SETTINGS, *POLICY_SETTINGS), problems):
+        override = {k: v for k, v in _settings(entry, path, problems).items() if v is not None}
+        merged = {**shared, **override}
+        specs.append(RepositorySpec(name=name, purge_tags=bool(params.get("purge_tags")), path=path, **merged))
     problems.raise_if_any()
     return specs
 
