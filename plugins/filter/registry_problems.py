@@ -35,7 +35,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One line per problem, C(<section> <field path>: <what is wrong>); empty when all is valid.
+  description: "One line per problem, C(<section> <field path>: <what is wrong>); empty when all is valid."
   type: list
   elements: str
 """

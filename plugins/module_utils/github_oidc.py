@@ -344,7 +344,7 @@ def _roles_per_repository(template: str, repos: Sequence[GithubRepo], problems: 
             )
             continue
         seen[role_name.lower()] = path
-        roles.append(CiRole(role_name, tuple(r for _, r in members), (repository,)))
+        roles.append(CiRole(role_name, tuple(r for _position, r in members), (repository,)))
     problems.raise_if_any()
     return roles
 

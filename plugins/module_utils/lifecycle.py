@@ -260,7 +260,7 @@ def _check_across_rules(checked: list, rules_path: str, problems: Problems, warn
                     "the later rule only sees images the earlier one does not select (AWS guides ask for unique sets)"
                 )
             seen_tags.setdefault((key, storage, values), index)
-    any_rules = [summary["storageClass"] for _, summary in checked if summary["tagStatus"] == "any"]
+    any_rules = [summary["storageClass"] for _rule, summary in checked if summary["tagStatus"] == "any"]
     for index, summary in checked:
         priority, storage = summary["priority"], summary["storageClass"]
         if summary["tagStatus"] != "any" or priority is None or any_rules.count(storage) > 1:

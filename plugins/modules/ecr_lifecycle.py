@@ -275,14 +275,14 @@ def plan(module, access, specs):
         before = parse_current_policy(current.get(spec.name))
         plans.append((spec, before, policy_changes(before, spec.policy)))
 
-    to_preview = [s.name for s, _, changes in plans if s.policy is not None and changes and s.name not in missing]
+    to_preview = [s.name for s, _before, changes in plans if s.policy is not None and changes and s.name not in missing]
     images = access.images_of(to_preview)
     now = datetime.now(UTC)
     previews = {}
-    for spec, _, changes in plans:
+    for spec, _before, changes in plans:
         if spec.policy is not None and changes:
             previews[spec.name] = lifecycle_preview(spec.policy, images.get(spec.name, []), now)
-    refusals = [r for r in (guard_refusal(s, previews[s.name]) for s, _, _ in plans if s.name in previews) if r]
+    refusals = [r for r in (guard_refusal(s, previews[s.name]) for s, *_rest in plans if s.name in previews) if r]
     if refusals:
         module.fail_json(
             msg="Refusing to apply lifecycle policies that would expire too many images: "
@@ -325,7 +325,7 @@ def main():
     except Exception as exc:  # botocore ClientError / BotoCoreError from a read
         module.fail_json_aws(exc, msg="Reading lifecycle policies and images failed")
 
-    to_write = [(spec, changes) for spec, _, changes, _ in plans if changes]
+    to_write = [(spec, changes) for spec, _before, changes, _preview in plans if changes]
     if not module.check_mode:
 
         def write(item):

@@ -212,7 +212,7 @@ def test_pod_identity_namespace_and_service_account_can_be_chosen():
 def test_pod_identity_refuses_every_bad_field_at_once():
     with pytest.raises(InvalidInput) as excinfo:
         pod_identity_trust_policy("1234", "*", "Argo CD", "*")
-    assert [str(p).split(":")[0] for p in excinfo.value.problems] == [
+    assert [str(p).split(":", maxsplit=1)[0] for p in excinfo.value.problems] == [
         "account_id",
         "cluster_name",
         "namespace",

@@ -44,14 +44,14 @@ def test_shared_rules_apply_to_every_repository_without_its_own():
 
 def test_a_repository_may_give_its_own_raw_policy_and_limit():
     doc = build_lifecycle_policy(KEEP_5_ANY)
-    specs, _ = desired_lifecycle_policies(
+    specs, _warnings = desired_lifecycle_policies(
         {"repositories": [{"name": "api", "policy": doc, "max_expire_percent": 80}], "max_expire_percent": 10}
     )
     assert (specs[0].policy, specs[0].max_expire_percent) == (doc, 80.0)
 
 
 def test_state_absent_needs_no_policy():
-    specs, _ = desired_lifecycle_policies({"repositories": ["api"], "state": "absent"})
+    specs, _warnings = desired_lifecycle_policies({"repositories": ["api"], "state": "absent"})
     assert specs[0].policy is None
 
 
@@ -102,7 +102,7 @@ def test_errors_in_shared_and_own_rules_are_reported_together_with_their_paths()
 
 def test_a_warning_of_the_shared_rules_is_given_once():
     rules = [{"tag_status": "any", "delete_archived_after_days": 30}]
-    _, warnings = desired_lifecycle_policies({"repositories": ["a1", "a2", "a3"], "rules": rules})
+    _specs, warnings = desired_lifecycle_policies({"repositories": ["a1", "a2", "a3"], "rules": rules})
     assert len(warnings) == 1 and warnings[0].startswith("rules[0].delete_archived_after_days: ")
 
 

@@ -156,7 +156,7 @@ def test_a_null_key_counts_as_left_out():
 
 
 def test_a_warning_is_named_in_high_level_words():
-    _, warnings = lifecycle_policy_from_rules([{"tag_status": "any", "delete_archived_after_days": 30}], "lifecycle")
+    _doc, warnings = lifecycle_policy_from_rules([{"tag_status": "any", "delete_archived_after_days": 30}], "lifecycle")
     assert warnings and warnings[0].startswith("lifecycle[0].delete_archived_after_days: ")
 
 

@@ -292,7 +292,7 @@ def test_a_pattern_with_five_wildcards_is_rejected():
 
 def test_a_wildcard_in_a_prefix_is_accepted_with_a_warning():
     rule = without(tagged(tagPrefixList=["v*"]), "selection.tagPatternList")
-    _, warnings = accepts(policy(rule))
+    _doc, warnings = accepts(policy(rule))
     assert any("tagPrefixList[0]" in w and "tagPatternList" in w for w in warnings)
 
 
@@ -339,7 +339,7 @@ def test_duplicate_prefix_sets_are_a_warning_not_an_error():
     first = without(tagged(1, tagPrefixList=["a", "b"]), "selection.tagPatternList")
     second = without(tagged(2, tagPrefixList=["b", "a"], countType="imageCountMoreThan"), "selection.tagPatternList")
     del second["selection"]["countUnit"]
-    _, warnings = accepts(policy(first, second))
+    _doc, warnings = accepts(policy(first, second))
     assert any(w.startswith("policy.rules[1].selection.tagPrefixList") and "rules[0]" in w for w in warnings)
 
 
@@ -490,7 +490,7 @@ def test_since_image_transitioned_with_transition_is_rejected():
 
 
 def test_deleting_archived_images_before_90_days_is_a_warning():
-    _, warnings = accepts(policy(delete_archived(1, countNumber=30)))
+    _doc, warnings = accepts(policy(delete_archived(1, countNumber=30)))
     assert any("countNumber" in w and "90 days" in w for w in warnings)
 
 

@@ -150,7 +150,7 @@ def test_a_rerun_is_unchanged_and_writes_nothing(ecr, run_module, api_calls):
 
 def test_an_equivalent_stored_policy_is_not_a_change(ecr, run_module, api_calls):
     doc = build_lifecycle_policy(ROLE_DEFAULT)
-    reordered = {"rules": [{k: v for k, v in reversed(list(r.items()))} for r in reversed(doc["rules"])]}
+    reordered = {"rules": [dict(reversed(list(r.items()))) for r in reversed(doc["rules"])]}
     ecr.put_lifecycle_policy(repositoryName="example-org/api", lifecyclePolicyText=json.dumps(reordered, indent=2))
     api_calls.clear()
     result = run_module(ecr_lifecycle, {"repositories": ["example-org/api"], "rules": ROLE_DEFAULT})
