@@ -18,7 +18,6 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from localaws import MotoServer
 
 
 def galaxy() -> dict:
@@ -66,19 +65,6 @@ def installed(tarball, tmp_path_factory) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (path / "ansible_collections" / "cloudops" / "ecr" / "MANIFEST.json").is_file()
     return str(path)
-
-
-@pytest.fixture(scope="module")
-def moto():
-    with MotoServer() as server:
-        yield server
-
-
-@pytest.fixture
-def aws(moto):
-    """A moto server with nothing in it."""
-    moto.reset()
-    return moto
 
 
 def client(aws, service: str):

@@ -14,21 +14,9 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
-from localaws import MotoServer, split_calls
+from localaws import split_calls
 
 BIN = os.path.dirname(sys.executable)
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    with MotoServer() as server:
-        yield server
-
-
-@pytest.fixture
-def aws(moto_server):
-    moto_server.reset()
-    return moto_server
 
 
 def ansible(aws, *args, env_extra=None) -> subprocess.CompletedProcess:

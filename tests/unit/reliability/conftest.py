@@ -22,7 +22,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from localaws import TEST_CREDENTIALS, MotoServer, split_calls
+from localaws import TEST_CREDENTIALS, split_calls
 
 from ansible_collections.cloudops.ecr.tests.unit.reliability.snapshot import snapshot
 
@@ -83,19 +83,6 @@ def module(env: dict, name: str, args: dict, *options: str, **kw) -> Run:
         env,
         **kw,
     )
-
-
-@pytest.fixture(scope="session")
-def moto():
-    with MotoServer() as server:
-        yield server
-
-
-@pytest.fixture
-def aws(moto):
-    """The session's moto server, emptied for the test."""
-    moto.reset()
-    return moto
 
 
 @pytest.fixture
