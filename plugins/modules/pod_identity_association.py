@@ -111,14 +111,16 @@ changes:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import RETRY, aws_client, input_checked
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_access import (
-    PodIdentityAssociation,
-    PodIdentityAssociations,
-    plan_association,
-)
 from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
     validate_pod_identity_target,
     validate_role_arn,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import (
+    AssociationRequest,
+    PodIdentityAssociations,
+    association_view,
+    ensure_association_absent,
+    ensure_association_present,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems
 
@@ -147,53 +149,6 @@ def validate(params) -> None:
     problems.raise_if_any()
 
 
-def view(association: PodIdentityAssociation | None) -> dict:
-    if association is None:
-        return {}
-    return {
-        "association_id": association.association_id,
-        "association_arn": association.association_arn,
-        "cluster_name": association.cluster_name,
-        "namespace": association.namespace,
-        "service_account": association.service_account,
-        "role_arn": association.role_arn,
-        "disable_session_tags": association.disable_session_tags,
-        "tags": association.tags,
-    }
-
-
-def planned_view(module, current, plan) -> dict:
-    params = module.params
-    after = view(current) or {
-        "cluster_name": params["cluster_name"],
-        "namespace": params["namespace"],
-        "service_account": params["service_account"],
-        "tags": dict(params["tags"] or {}),
-    }
-    tags = {k: v for k, v in {**after["tags"], **plan.tags_to_set}.items() if k not in plan.tags_to_remove}
-    return {**after, "role_arn": params["role_arn"], "disable_session_tags": False, "tags": tags}
-
-
-def ensure_present(module, associations, current):
-    params = module.params
-    with input_checked(module):
-        plan = plan_association(current, params["role_arn"], params["tags"], params["purge_tags"])
-    after = planned_view(module, current, plan)
-    if plan.changed and not module.check_mode:
-        if plan.create:
-            created = associations.create(
-                params["cluster_name"],
-                params["namespace"],
-                params["service_account"],
-                params["role_arn"],
-                params["tags"],
-            )
-            after = view(created)
-        else:
-            associations.update(current, params["role_arn"], plan)
-    return plan.changes, after
-
-
 def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_if=[("state", "present", ["role_arn"])]
@@ -201,19 +156,26 @@ def main():
     params = module.params
     with input_checked(module):
         validate(params)
+    request = AssociationRequest(
+        cluster_name=params["cluster_name"],
+        namespace=params["namespace"],
+        service_account=params["service_account"],
+        role_arn=params["role_arn"],
+        tags=params["tags"],
+        purge_tags=params["purge_tags"],
+    )
     associations = PodIdentityAssociations(aws_client(module, "eks", RETRY))
     try:
-        current = associations.find(params["cluster_name"], params["namespace"], params["service_account"])
+        current = associations.find(request.cluster_name, request.namespace, request.service_account)
         if params["state"] == "present":
-            changes, after = ensure_present(module, associations, current)
+            with input_checked(module):
+                changes, after = ensure_association_present(associations, current, request, module.check_mode)
         else:
-            changes, after = (["deleted"], {}) if current else ([], {})
-            if current and not module.check_mode:
-                associations.delete(current)
+            changes, after = ensure_association_absent(associations, current, module.check_mode), {}
     except Exception as exc:  # botocore ClientError / BotoCoreError
         module.fail_json_aws(exc, msg=f"Pod Identity association in cluster {params['cluster_name']!r} failed")
     header = f"{params['cluster_name']}/{params['namespace']}/{params['service_account']}"
-    diff = {"before": view(current), "after": after, "before_header": header, "after_header": header}
+    diff = {"before": association_view(current), "after": after, "before_header": header, "after_header": header}
     module.exit_json(
         changed=bool(changes),
         changes=changes,

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import RETRY
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_access import PodIdentityAssociation, plan_association
+from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import PodIdentityAssociation, plan_association
 from ansible_collections.cloudops.ecr.plugins.modules import pod_identity_association
 
 REGION = "eu-west-1"
