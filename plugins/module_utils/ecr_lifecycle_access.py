@@ -2,14 +2,19 @@
 # Copyright: cloudops.ecr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ECR lifecycle policy and image calls, per repository on the shared bounded pool, with retries;
-a missing policy is ``None``, missing repositories are reported by name."""
+a missing policy is ``None``, missing repositories are reported by name. Used by ``ecr_lifecycle``
+and by ``ecr_repository``'s ``lifecycle`` option alike: the preview and the writes exist once."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import UTC, datetime
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import run_concurrently
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import Outcome, run_concurrently
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle import policy_text
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_evaluate import Image, image_from_aws
+from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import LifecyclePlan
 
 
 class EcrLifecycle:
@@ -51,6 +56,13 @@ class EcrLifecycle:
     def images_of(self, names: list[str]) -> dict[str, list[Image]]:
         return {o.item: o.result for o in _raise_first(run_concurrently(self.images, names))}
 
+    def previewed(self, plans: list[LifecyclePlan], existing: Collection[str]) -> list[LifecyclePlan]:
+        """The plans, each new policy previewed against its repository's images (read concurrently;
+        a repository that does not exist yet has none)."""
+        images = self.images_of([p.spec.name for p in plans if p.sets_policy and p.spec.name in existing])
+        now = datetime.now(UTC)
+        return [plan.previewed(images.get(plan.spec.name, []), now) for plan in plans]
+
     # writes ------------------------------------------------------------------------------
     def put(self, name: str, doc: dict) -> None:
         self.client.put_lifecycle_policy(aws_retry=True, repositoryName=name, lifecyclePolicyText=policy_text(doc))
@@ -60,6 +72,17 @@ class EcrLifecycle:
             self.client.delete_lifecycle_policy(aws_retry=True, repositoryName=name)
         except is_boto3_error_code("LifecyclePolicyNotFoundException"):
             return
+
+    def write(self, plans: list[LifecyclePlan]) -> list[Outcome]:
+        """Put or delete the policy of every plan that changes, concurrently; one outcome per plan written."""
+
+        def apply(plan: LifecyclePlan) -> None:
+            if plan.spec.policy is None:
+                self.delete(plan.spec.name)
+            else:
+                self.put(plan.spec.name, plan.spec.policy)
+
+        return run_concurrently(apply, [plan for plan in plans if plan.changes])
 
 
 def _raise_first(outcomes):

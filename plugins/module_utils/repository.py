@@ -45,6 +45,8 @@ PUSH_ACTIONS = (
 # Settings a repository entry may override; None means "leave what AWS holds alone".
 SETTINGS = ("image_tag_mutability", "mutability_exclusions", "scan_on_push", "encryption_type", "kms_key", "tags")
 POLICY_SETTINGS = ("policy", "access")
+# What a repository entry may hold: its settings, and its own lifecycle policy (read by lifecycle_plan).
+ENTRY_OPTIONS = (*SETTINGS, *POLICY_SETTINGS, "lifecycle")
 
 
 @dataclass(frozen=True)
@@ -255,13 +257,20 @@ def repository_entries(entries: Any, options: tuple[str, ...], problems: Problem
 def desired_repositories(params: dict) -> list[RepositorySpec]:
     """Validate the module parameters and return one spec per repository; raise InvalidInput."""
     problems = Problems()
+    specs = [spec for spec, _entry in repository_specs(params, problems)]
+    problems.raise_if_any()
+    return specs
+
+
+def repository_specs(params: dict, problems: Problems) -> list[tuple[RepositorySpec, dict]]:
+    """One spec per repository with its entry (whose ``lifecycle`` the caller reads); problems are
+    added to ``problems``, so a caller validating more reports everything at once."""
     shared = _settings(params, "", problems)
     specs = []
-    for path, name, entry in repository_entries(params.get("repositories"), (*SETTINGS, *POLICY_SETTINGS), problems):
+    for path, name, entry in repository_entries(params.get("repositories"), ENTRY_OPTIONS, problems):
         override = {k: v for k, v in _settings(entry, path, problems).items() if v is not None}
         merged = {**shared, **override}
-        specs.append(RepositorySpec(name=name, purge_tags=bool(params.get("purge_tags")), path=path, **merged))
-    problems.raise_if_any()
+        specs.append((RepositorySpec(name=name, purge_tags=bool(params.get("purge_tags")), path=path, **merged), entry))
     return specs
 
 

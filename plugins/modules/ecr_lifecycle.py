@@ -231,24 +231,19 @@ repositories:
           elements: dict
 """
 
-from datetime import UTC, datetime
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
     aws_client,
     fail_for,
     first_error,
     input_checked,
-    run_concurrently,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.ecr_lifecycle_access import EcrLifecycle
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
     desired_lifecycle_policies,
-    guard_refusal,
-    lifecycle_preview,
-    parse_current_policy,
-    policy_changes,
-    preview_text,
+    guard_refusals,
+    plan_lifecycle,
+    refused_message,
 )
 
 ARGUMENT_SPEC = dict(
@@ -261,7 +256,7 @@ ARGUMENT_SPEC = dict(
 
 
 def plan(module, access, specs):
-    """Per repository: (spec, current document, changes, preview); fails before any write when refused."""
+    """One previewed plan per repository; fails before any write when one is missing or refused."""
     current, missing = access.current_policies([s.name for s in specs])
     needed = [s.name for s in specs if s.name in missing and s.policy is not None]
     if needed and not module.check_mode:
@@ -270,45 +265,16 @@ def plan(module, access, specs):
             "(cloudops.ecr.ecr_repository). Nothing was changed.",
             missing_repositories=needed,
         )
-    plans = []
-    for spec in specs:
-        before = parse_current_policy(current.get(spec.name))
-        plans.append((spec, before, policy_changes(before, spec.policy)))
-
-    to_preview = [s.name for s, _before, changes in plans if s.policy is not None and changes and s.name not in missing]
-    images = access.images_of(to_preview)
-    now = datetime.now(UTC)
-    previews = {}
-    for spec, _before, changes in plans:
-        if spec.policy is not None and changes:
-            previews[spec.name] = lifecycle_preview(spec.policy, images.get(spec.name, []), now)
-    refusals = [r for r in (guard_refusal(s, previews[s.name]) for s, *_rest in plans if s.name in previews) if r]
+    plans = [plan_lifecycle(spec, current.get(spec.name)) for spec in specs]
+    plans = access.previewed(plans, existing=set(current))
+    refusals = guard_refusals(plans)
     if refusals:
-        module.fail_json(
-            msg="Refusing to apply lifecycle policies that would expire too many images: "
-            + "; ".join(refusals)
-            + ". Check the preview, then raise max_expire_percent to apply. Nothing was changed.",
-            repositories=[result(s, b, c, previews.get(s.name), applied=False) for s, b, c in plans],
-        )
-    return [(spec, before, changes, previews.get(spec.name)) for spec, before, changes in plans]
+        module.fail_json(msg=refused_message(refusals), repositories=[result(p, applied=False) for p in plans])
+    return plans
 
 
-def result(spec, before, changes, preview, applied=True):
-    after = spec.policy if changes and applied else before
-    return {
-        "name": spec.name,
-        "changed": bool(changes),
-        "changes": changes,
-        "policy": after,
-        "preview": preview,
-    }
-
-
-def diff(spec, before, preview):
-    shown = {"before": before or {}, "after": spec.policy or {}, "before_header": spec.name, "after_header": spec.name}
-    if preview is not None:
-        shown["prepared"] = preview_text(preview)
-    return shown
+def result(plan, applied=True):
+    return {"name": plan.spec.name, **plan.result(applied)}
 
 
 def main():
@@ -325,31 +291,21 @@ def main():
     except Exception as exc:  # botocore ClientError / BotoCoreError from a read
         module.fail_json_aws(exc, msg="Reading lifecycle policies and images failed")
 
-    to_write = [(spec, changes) for spec, _before, changes, _preview in plans if changes]
     if not module.check_mode:
-
-        def write(item):
-            spec, changes = item
-            if changes == ["deleted"]:
-                access.delete(spec.name)
-            else:
-                access.put(spec.name, spec.policy)
-
-        outcomes = run_concurrently(write, to_write)
+        outcomes = access.write(plans)
         failed = first_error(outcomes)
         if failed:
-            written = {o.item[0].name for o in outcomes if o.error is None}
-            done = [result(s, b, c, p) for s, b, c, p in plans if s.name in written]
+            done = [result(o.item) for o in outcomes if o.error is None]
             fail_for(
                 module,
                 failed.error,
-                f"Writing the lifecycle policy of {failed.item[0].name}",
+                f"Writing the lifecycle policy of {failed.item.spec.name}",
                 changed=bool(done),
                 repositories=done,
             )
 
-    results = [result(spec, before, changes, preview) for spec, before, changes, preview in plans]
-    diffs = [diff(spec, before, preview) for spec, before, changes, preview in plans if changes]
+    results = [result(p) for p in plans]
+    diffs = [{**p.diff(), "before_header": p.spec.name, "after_header": p.spec.name} for p in plans if p.changes]
     module.exit_json(
         changed=any(r["changed"] for r in results),
         repositories=results,
