@@ -13,7 +13,10 @@ import json
 import re
 from collections.abc import Sequence
 
-from ansible_collections.cloudops.ecr.plugins.module_utils.repository import is_valid_repository_name
+from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
+    check_repository_name,
+    is_valid_repository_name,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problem, Problems, join_path
 
 POLICY_VERSION = "2012-10-17"
@@ -53,6 +56,7 @@ _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
 _ACCOUNT = re.compile(r"\d{12}")
 _ECR_REPOSITORY_ARN = re.compile(rf"arn:{_PARTITION}:ecr:{_REGION}:\d{{12}}:repository/(?P<name>.+)")
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _ROLE_PATH = re.compile(r"/|/[\x21-\x7e]{1,510}/")
 _ROLE_ARN = re.compile(rf"arn:{_PARTITION}:iam::\d{{12}}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,64}}", re.ASCII)
 _POLICY_ARN = re.compile(
@@ -183,6 +187,34 @@ def validate_role_name(name: object, path: str = "name") -> str:
     if not isinstance(name, str) or not _ROLE_NAME.fullmatch(name):
         raise InvalidInput([Problem(path, f"{name!r} must be an IAM role name: 1-64 of letters, digits and +=,.@_-")])
     return name
+
+
+def validate_policy_name(name: object, path: str = "policy_name") -> str:
+    """IAM inline policy name: 1-128 of letters, digits and ``+=,.@_-``."""
+    if not isinstance(name, str) or not _POLICY_NAME.fullmatch(name):
+        raise InvalidInput(
+            [Problem(path, f"{name!r} must be an IAM policy name: 1-128 of letters, digits and +=,.@_-")]
+        )
+    return name
+
+
+def validate_repository_names(names: object, path: str = "repositories") -> list[str]:
+    """ECR repository names a policy names, each once: the names, sorted."""
+    problems = Problems()
+    if not isinstance(names, (list, tuple)) or not names:
+        problems.add(path, f"{names!r} must be a non-empty list of ECR repository names")
+        problems.raise_if_any()
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        item_path = join_path(path, index)
+        if isinstance(name, str) and name in seen:
+            problems.add(item_path, f"{name!r} is listed twice (see {join_path(path, seen[name])})")
+            continue
+        check_repository_name(name, item_path, problems)
+        if isinstance(name, str):
+            seen[name] = index
+    problems.raise_if_any()
+    return sorted(seen)
 
 
 def validate_role_path(path_value: object, path: str = "path") -> str:
