@@ -7,6 +7,8 @@ on a bounded pool, retries on every call, not-found turned into ``None``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
@@ -14,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import run_concurrently
+from ansible_collections.cloudops.ecr.plugins.module_utils.ecr_lifecycle_access import EcrLifecycle
 from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
     DEFAULT_MUTABILITY,
     DEFAULT_SCAN_ON_PUSH,
@@ -40,12 +43,25 @@ def state_from_aws(repo: dict, tags: dict | None = None, policy: dict | None = N
     )
 
 
+@dataclass(frozen=True)
+class RegistryRead:
+    """What one read of the registry found: the listed repositories that exist, the repositories
+    not listed, the stored lifecycle policy text (None: none) of those asked for, and the ARN of
+    any repository in the registry (None when it is empty), which names its account and partition."""
+
+    states: dict[str, RepositoryState]
+    unmanaged: list[str]
+    lifecycle_policies: dict[str, str | None]
+    any_arn: str | None = None
+
+
 class EcrRegistry:
     """The private registry of one account and region, through a retrying ECR client."""
 
     def __init__(self, client, kms_client=None):
         self.client = client
         self.kms = kms_client
+        self.lifecycle = EcrLifecycle(client)
 
     # reads -------------------------------------------------------------------------------
     def list_repositories(self) -> dict[str, dict]:
@@ -72,25 +88,39 @@ class EcrRegistry:
         return json.loads(response["policyText"])
 
     def current_states(
-        self, names: list[str], read_tags: set[str], read_policy: set[str]
-    ) -> tuple[dict[str, RepositoryState], list[str]]:
-        """States of the named repositories that exist (tags and policy read only where asked,
-        concurrently), and the names of repositories in the registry that are not listed."""
+        self, names: list[str], read_tags: set[str], read_policy: set[str], read_lifecycle: set[str] = frozenset()
+    ) -> RegistryRead:
+        """The named repositories that exist, with their tags, policy and lifecycle policy read only
+        where asked: every one of those reads in one concurrent pass."""
         listed = self.list_repositories()
         existing = [n for n in names if n in listed]
-
-        def details(name):
-            repo = listed[name]
-            tags = self.tags(repo["repositoryArn"]) if name in read_tags else None
-            policy = self.policy(name) if name in read_policy else None
-            return state_from_aws(repo, tags, policy)
-
-        outcomes = run_concurrently(details, existing)
+        readers = {
+            "tags": lambda name: self.tags(listed[name]["repositoryArn"]),
+            "policy": self.policy,
+            "lifecycle": lambda name: self.lifecycle.stored_policy(name)[1],
+        }
+        asked = {"tags": read_tags, "policy": read_policy, "lifecycle": read_lifecycle}
+        reads = [(kind, name) for name in existing for kind in readers if name in asked[kind]]
+        outcomes = run_concurrently(lambda read: readers[read[0]](read[1]), reads)
+        found = {}
         for outcome in outcomes:
             if outcome.error is not None:
                 raise outcome.error
-        unlisted = sorted(set(listed) - set(names))
-        return {o.item: o.result for o in outcomes}, unlisted
+            found[outcome.item] = outcome.result
+        states = {
+            name: state_from_aws(listed[name], found.get(("tags", name)), found.get(("policy", name)))
+            for name in existing
+        }
+        lifecycle = {name: found[("lifecycle", name)] for name in existing if ("lifecycle", name) in found}
+        any_arn = next((repo["repositoryArn"] for repo in listed.values()), None)
+        return RegistryRead(states, sorted(set(listed) - set(names)), lifecycle, any_arn)
+
+    def identity(self, arns: Iterable[str]) -> tuple[str, str]:
+        """(registry id, partition): from any repository ARN, else from one DescribeRegistry call."""
+        for arn in arns:
+            _arn, partition, _service, _region, account, _resource = arn.split(":", 5)
+            return account, partition
+        return self.client.describe_registry(aws_retry=True)["registryId"], self.client.meta.partition
 
     def key_arn(self, key: str) -> str:
         """The key ARN AWS reports for a key id, alias name or alias ARN (ECR stores the ARN)."""

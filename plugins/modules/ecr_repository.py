@@ -205,8 +205,13 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
     run_concurrently,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.ecr import EcrRegistry, state_from_aws
+from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
+    desired_repositories_with_lifecycle,
+    guard_refusals,
+    plan_lifecycle,
+    refused_message,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
-    desired_repositories,
     plan_repository,
     planned_view,
     state_view,
@@ -233,12 +238,24 @@ ARGUMENT_SPEC = dict(
             organizations=dict(type="list", elements="str"),
         ),
     ),
+    lifecycle=dict(
+        type="dict",
+        options=dict(
+            rules=dict(type="list", elements="dict"),
+            policy=dict(type="raw"),
+            max_expire_percent=dict(type="float", default=50.0),
+        ),
+        mutually_exclusive=[("rules", "policy")],
+    ),
     tags=dict(type="dict", aliases=["resource_tags"]),
     purge_tags=dict(type="bool", default=True),
 )
 
 
-def entry(state, spec_name, changes, present=True):
+def entry(state, spec_name, changes, present=True, lifecycle=None):
+    """One repository as returned; ``lifecycle`` is its lifecycle plan when the policy is managed."""
+    if lifecycle is not None and lifecycle.changes:
+        changes = [*changes, "lifecycle_policy"]
     return {
         "name": spec_name,
         "arn": state.arn if state else None,
@@ -247,16 +264,19 @@ def entry(state, spec_name, changes, present=True):
         "state": "present" if present else "absent",
         "changed": bool(changes),
         "changes": changes,
+        "lifecycle": lifecycle.result() if lifecycle is not None else None,
     }
 
 
-def ensure_present(module, registry, specs):
-    names = [s.name for s in specs]
-    states, unmanaged = registry.current_states(
-        names,
+def ensure_present(module, registry, specs, lifecycles):
+    managed = {lifecycle.name: lifecycle for lifecycle in lifecycles if lifecycle is not None}
+    read = registry.current_states(
+        [s.name for s in specs],
         read_tags={s.name for s in specs if s.tags is not None},
         read_policy={s.name for s in specs if s.policy is not None},
+        read_lifecycle=set(managed),
     )
+    states = read.states
     problems, plans = Problems(), {}
     for spec in specs:
         current = states.get(spec.name)
@@ -268,6 +288,18 @@ def ensure_present(module, registry, specs):
             problems.extend(exc)
     with input_checked(module):
         problems.raise_if_any()
+
+    # A repository created in this run has no images: its preview reads nothing.
+    lifecycle_plans = registry.lifecycle.previewed(
+        [plan_lifecycle(spec, read.lifecycle_policies.get(name)) for name, spec in managed.items()], existing=states
+    )
+    refusals = guard_refusals(lifecycle_plans)
+    if refusals:
+        module.fail_json(
+            msg=refused_message(refusals),
+            repositories=[{"name": p.spec.name, "lifecycle": p.result(applied=False)} for p in lifecycle_plans],
+        )
+    lifecycle_of = {p.spec.name: p for p in lifecycle_plans}
 
     to_write = [(spec, plan) for spec, plan in plans.values() if plan.changed]
     if not module.check_mode:
@@ -287,16 +319,47 @@ def ensure_present(module, registry, specs):
             fail_for(
                 module, failed.error, f"Writing repository {failed.item[0].name}", changed=bool(done), repositories=done
             )
+        outcomes = registry.lifecycle.write(lifecycle_plans)
+        failed = first_error(outcomes)
+        if failed:
+            written = {o.item.spec.name for o in outcomes if o.error is None}
+            done = [
+                entry(
+                    states.get(s.name), s.name, p.changes, lifecycle=lifecycle_of[s.name] if s.name in written else None
+                )
+                for s, p in plans.values()
+                if p.changed or s.name in written
+            ]
+            fail_for(
+                module,
+                failed.error,
+                f"Writing the lifecycle policy of {failed.item.spec.name}",
+                changed=bool(done),
+                repositories=done,
+            )
 
     results, diffs = [], []
     for spec, plan in plans.values():
-        results.append(entry(states.get(spec.name), spec.name, plan.changes))
-        if plan.changed:
-            current = states.get(spec.name) if not plan.create else None
-            before = {} if plan.create else state_view(current)
-            after = state_view(None, spec) if plan.create else planned_view(current, plan, spec)
-            diffs.append({"before": before, "after": after, "before_header": spec.name, "after_header": spec.name})
-    return results, diffs, unmanaged
+        lifecycle = lifecycle_of.get(spec.name)
+        results.append(entry(states.get(spec.name), spec.name, plan.changes, lifecycle=lifecycle))
+        if results[-1]["changed"]:
+            diffs.append(_diff(states.get(spec.name), spec, plan, lifecycle))
+    arns = [read.any_arn, *(state.arn for state in states.values())]
+    return results, diffs, read.unmanaged, registry.identity(arn for arn in arns if arn)
+
+
+def _diff(state, spec, plan, lifecycle):
+    """The repository's settings before and after, with its lifecycle policy and the preview when managed."""
+    before = {} if plan.create else state_view(state)
+    after = state_view(None, spec) if plan.create else planned_view(state, plan, spec)
+    shown = {"before": before, "after": after, "before_header": spec.name, "after_header": spec.name}
+    if lifecycle is not None:
+        if lifecycle.before is not None:
+            before["lifecycle_policy"] = lifecycle.before
+        after["lifecycle_policy"] = lifecycle.after
+        if lifecycle.preview is not None and lifecycle.changes:
+            shown["prepared"] = lifecycle.diff()["prepared"]
+    return shown
 
 
 def _with_key_arn(module, registry, spec):
@@ -336,7 +399,7 @@ def ensure_absent(module, registry, specs, force):
             before = state_view(state_from_aws(listed[spec.name]))
             diffs.append({"before": before, "after": {}, "before_header": spec.name, "after_header": spec.name})
     unmanaged = sorted(set(listed) - {s.name for s in specs})
-    return results, diffs, unmanaged
+    return results, diffs, unmanaged, registry.identity(repo["repositoryArn"] for repo in listed.values())
 
 
 def main():
@@ -344,19 +407,24 @@ def main():
         argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[("policy", "access")]
     )
     with input_checked(module):
-        specs = desired_repositories(module.params)
+        specs, lifecycles, warnings = desired_repositories_with_lifecycle(module.params)
+    for warning in warnings:
+        module.warn(warning)
     registry = EcrRegistry(aws_client(module, "ecr"))
     try:
         if module.params["state"] == "absent":
-            results, diffs, unmanaged = ensure_absent(module, registry, specs, module.params["force"])
+            results, diffs, unmanaged, identity = ensure_absent(module, registry, specs, module.params["force"])
         else:
-            results, diffs, unmanaged = ensure_present(module, registry, specs)
+            results, diffs, unmanaged, identity = ensure_present(module, registry, specs, lifecycles)
     except Exception as exc:  # botocore ClientError / BotoCoreError from a read
         module.fail_json_aws(exc, msg="Reading the ECR registry failed")
+    registry_id, partition = identity
     module.exit_json(
         changed=any(r["changed"] for r in results),
         repositories=results,
         unmanaged=unmanaged,
+        registry_id=registry_id,
+        partition=partition,
         diff=diffs if module._diff else [],
     )
 
