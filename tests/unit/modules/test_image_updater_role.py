@@ -12,12 +12,14 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.cloudops.ecr.plugins.filter.ecr_read_policy import ecr_read_policy
 from ansible_collections.cloudops.ecr.plugins.filter.pod_identity_trust_policy import pod_identity_trust_policy
 from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import RETRY
+from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import EKS_ROLE_SETTLING_RETRY
 from ansible_collections.cloudops.ecr.plugins.modules import image_updater_role
 
 ACCOUNT = "123456789012"
@@ -362,6 +364,23 @@ def test_missing_role_is_not_retried_for_a_role_this_run_did_not_create(aws, eks
     result = run_module(image_updater_role, WITH_ASSOCIATION)
     assert result["failed"] is True
     assert "Writing the Pod Identity association failed" in result["msg"]
+
+
+def test_other_invalid_parameters_are_not_retried_even_for_a_new_role(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: pytest.fail("retried a request EKS refused for good"))
+    calls = []
+
+    @EKS_ROLE_SETTLING_RETRY
+    def create():
+        calls.append(1)
+        raise ClientError(
+            {"Error": {"Code": "InvalidParameterException", "Message": "Service account name is invalid"}},
+            "CreatePodIdentityAssociation",
+        )
+
+    with pytest.raises(ClientError):
+        create()
+    assert len(calls) == 1
 
 
 def test_check_mode_with_association_reads_only(aws, eks, run_module, api_calls):
