@@ -21,6 +21,12 @@ description:
   - An option left out leaves the existing setting alone; a new repository gets C(IMMUTABLE) tags
     and scan on push.
   - Repositories that exist but are not listed are never touched; they are returned as RV(unmanaged).
+  - With O(lifecycle) the same call also sets the lifecycle policy of the repositories, exactly as
+    M(cloudops.ecr.ecr_lifecycle) does (same rules, validation, preview and guard), so one module
+    process converges a registry. A policy that would expire more than O(lifecycle.max_expire_percent)
+    of a repository's images is refused before anything is written, repository settings included.
+  - Returns the registry's account id and partition (RV(registry_id), RV(partition)), so a play
+    needs no separate caller-identity lookup.
 author:
   - cloudops.ecr contributors (@cloudops)
 options:
@@ -28,7 +34,11 @@ options:
     description:
       - The repositories, as names or as dicts with C(name) and per-repository overrides of
         O(image_tag_mutability), O(mutability_exclusions), O(scan_on_push), O(encryption_type),
-        O(kms_key), O(tags), O(policy) and O(access).
+        O(kms_key), O(tags), O(policy), O(access) and O(lifecycle).
+      - "A repository's own C(lifecycle) (a dict with the keys of O(lifecycle)) is for that repository
+        only: its C(rules) or C(policy) replace the shared ones, and its C(max_expire_percent) falls
+        back to the shared one. Unknown keys in it are errors, named by their path such as
+        C(repositories[2].lifecycle.keep_last)."
       - "A name is 2 to 256 characters: lowercase letters and digits, in components joined by
         C(.), C(_), C(__) or C(-) and separated by single C(/), for example C(example-org/app)."
     type: list
@@ -99,6 +109,37 @@ options:
         description: AWS Organizations ids (C(o-...)) whose accounts may pull.
         type: list
         elements: str
+  lifecycle:
+    description:
+      - The lifecycle policy of every listed repository without its own C(lifecycle); the same
+        meaning and validation as the options of M(cloudops.ecr.ecr_lifecycle). Left out (and with
+        no C(lifecycle) of its own), a repository's lifecycle policy is neither read nor touched.
+      - Problems name their field, such as C(lifecycle.rules[0].keep_last) or
+        C(repositories[2].lifecycle.policy.rules[0].rulePriority); every input is checked before
+        the first AWS call.
+      - A changed policy is previewed against the repository's images (RV(repositories[].lifecycle.preview))
+        and refused when it would expire too many; a repository created in this run gets its policy
+        with it. Policies are written after the repository settings, concurrently.
+      - Not used with O(state=absent).
+    type: dict
+    suboptions:
+      rules:
+        description:
+          - "The lifecycle policy in plain words, a list of rules such as
+            C({tag_status: untagged, keep_last: 10}) or C({tag_patterns: [\"*\"], keep_days: 30});
+            see O(cloudops.ecr.ecr_lifecycle#module:rules) for every key. Mutually exclusive with O(lifecycle.policy)."
+        type: list
+        elements: dict
+      policy:
+        description:
+          - The AWS lifecycle policy document, as a dict or JSON text. Mutually exclusive with O(lifecycle.rules).
+        type: raw
+      max_expire_percent:
+        description:
+          - Refuse to apply a new policy that would expire more than this share (percent) of a
+            repository's images now; then nothing at all is written. Archiving is not counted.
+        type: float
+        default: 50
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -110,6 +151,10 @@ notes:
     what changes (C(ecr:CreateRepository), C(ecr:TagResource), C(ecr:PutImageTagMutability), ...).
   - O(tags) and O(purge_tags) follow the amazon.aws convention; tags are only read and written when
     O(tags) is given.
+  - With O(lifecycle), also C(ecr:GetLifecyclePolicy), C(ecr:DescribeImages) for the preview and
+    C(ecr:PutLifecyclePolicy) for what changes.
+  - C(ecr:DescribeRegistry) is used only when no repository of the registry exists yet (for example
+    a first run in check mode), to return RV(registry_id).
 """
 
 EXAMPLES = r"""
@@ -144,6 +189,30 @@ EXAMPLES = r"""
     repositories: [payments/ledger]
     encryption_type: KMS
     kms_key: alias/ecr
+
+- name: Repositories and their lifecycle policies in one call, one repository with its own
+  cloudops.ecr.ecr_repository:
+    repositories:
+      - example-org/api
+      - example-org/web
+      - name: example-org/batch
+        lifecycle:
+          rules:
+            - tag_status: any
+              keep_last: 5
+          max_expire_percent: 80
+    lifecycle:
+      rules:
+        - description: Keep the last 10 untagged images
+          tag_status: untagged
+          keep_last: 10
+        - description: Keep tagged images for 30 days
+          tag_patterns: ["*"]
+          keep_days: 30
+  register: registry
+- name: Build ARNs from the registry the module returned
+  ansible.builtin.debug:
+    msg: "arn:{{ registry.partition }}:iam::{{ registry.registry_id }}:root"
 
 - name: Delete a repository and its images
   cloudops.ecr.ecr_repository:
@@ -183,10 +252,52 @@ repositories:
       type: bool
     changes:
       description:
-        - What changed, from C(created), C(deleted), C(image_tag_mutability), C(scan_on_push), C(tags), C(policy).
+        - What changed, from C(created), C(deleted), C(image_tag_mutability), C(scan_on_push), C(tags), C(policy),
+          C(lifecycle_policy).
       type: list
       elements: str
-      sample: [created]
+      sample: [created, lifecycle_policy]
+    lifecycle:
+      description:
+        - The repository's lifecycle policy when O(lifecycle) manages it (null otherwise, and with O(state=absent)).
+      type: dict
+      contains:
+        changed:
+          description: Whether the lifecycle policy was (or in check mode would be) changed.
+          type: bool
+        changes:
+          description: V(created) or V(updated); empty when the policy already matched.
+          type: list
+          elements: str
+          sample: [created]
+        policy:
+          description: The AWS lifecycle policy document the repository holds after the run (null when none).
+          type: dict
+          sample:
+            rules:
+              - rulePriority: 1
+                description: Keep the last 10 untagged images
+                selection: {tagStatus: untagged, countType: imageCountMoreThan, countNumber: 10}
+                action: {type: expire}
+        preview:
+          description:
+            - What the new policy would do to the repository's images now, as
+              RV(cloudops.ecr.ecr_lifecycle#module:repositories[].preview); null when the policy does not change.
+          type: dict
+          sample:
+            summary: {images: 15, expire: 5, transition: 0, keep: 10, expire_percent: 33.3}
+            expire: []
+            transition: []
+registry_id:
+  description: The AWS account id of the registry (the repositories' C(registryId)), in check mode too.
+  returned: success
+  type: str
+  sample: "123456789012"
+partition:
+  description: The AWS partition of the registry, for building ARNs.
+  returned: success
+  type: str
+  sample: aws
 unmanaged:
   description: Repositories in the registry that were not listed; they are left alone.
   returned: always
