@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,9 +12,12 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import
     DEFAULT_MAX_EXPIRE_PERCENT,
     LifecycleSpec,
     desired_lifecycle_policies,
+    desired_repositories_with_lifecycle,
     guard_refusal,
+    guard_refusals,
     lifecycle_preview,
     parse_current_policy,
+    plan_lifecycle,
     policy_changes,
     preview_text,
 )
@@ -166,3 +170,95 @@ def test_the_preview_text_is_capped_for_diff_mode():
         "  expire sha256:02: untagged, 12th newest of 14 untagged images; rule 1 keeps the last 10",
         "  ... and 1 more to expire",
     ]
+
+
+def repository_problems_of(params):
+    with pytest.raises(InvalidInput) as caught:
+        desired_repositories_with_lifecycle(params)
+    return {p.path: p.message for p in caught.value.problems}
+
+
+def test_ecr_repository_shared_lifecycle_applies_to_every_repository_without_its_own():
+    specs, lifecycles, _warnings = desired_repositories_with_lifecycle(
+        {
+            "repositories": ["api", {"name": "batch", "lifecycle": {"rules": KEEP_5_ANY, "max_expire_percent": 80}}],
+            "lifecycle": {"rules": KEEP_10_UNTAGGED, "max_expire_percent": 10},
+        }
+    )
+    assert [s.name for s in specs] == ["api", "batch"]
+    assert lifecycles == [
+        LifecycleSpec("api", "repositories[0]", build_lifecycle_policy(KEEP_10_UNTAGGED), 10.0),
+        LifecycleSpec("batch", "repositories[1]", build_lifecycle_policy(KEEP_5_ANY), 80.0),
+    ]
+
+
+def test_ecr_repository_own_limit_alone_keeps_the_shared_rules_and_the_shared_limit_is_the_fallback():
+    _specs, lifecycles, _warnings = desired_repositories_with_lifecycle(
+        {
+            "repositories": [
+                {"name": "api", "lifecycle": {"max_expire_percent": 70}},
+                {"name": "web", "lifecycle": {}},
+            ],
+            "lifecycle": {"rules": KEEP_10_UNTAGGED, "max_expire_percent": 20},
+        }
+    )
+    assert [(lc.policy, lc.max_expire_percent) for lc in lifecycles] == [
+        (build_lifecycle_policy(KEEP_10_UNTAGGED), 70.0),
+        (build_lifecycle_policy(KEEP_10_UNTAGGED), 20.0),
+    ]
+
+
+def test_ecr_repository_without_any_lifecycle_leaves_it_unmanaged():
+    _specs, lifecycles, _warnings = desired_repositories_with_lifecycle(
+        {"repositories": ["api", {"name": "web", "lifecycle": {"rules": KEEP_5_ANY}}]}
+    )
+    assert lifecycles[0] is None
+    assert lifecycles[1].policy == build_lifecycle_policy(KEEP_5_ANY)
+
+
+def test_ecr_repository_absent_does_not_read_lifecycle():
+    _specs, lifecycles, _warnings = desired_repositories_with_lifecycle(
+        {"repositories": [{"name": "api", "lifecycle": {"bogus": 1}}], "state": "absent", "lifecycle": {"rules": []}}
+    )
+    assert lifecycles == [None]
+
+
+def test_ecr_repository_lifecycle_problems_carry_their_paths_with_the_settings_problems():
+    problems = repository_problems_of(
+        {
+            "repositories": [
+                "Api",
+                {"name": "web", "lifecycle": {"policy": {"rules": []}, "keep_last": 3}},
+                {"name": "ops", "lifecycle": ["keep"]},
+                {"name": "batch", "lifecycle": {"rules": KEEP_5_ANY, "max_expire_percent": 120}},
+            ],
+            "scan_on_push": "yes",
+            "lifecycle": {"rules": [{"tag_status": "untagged", "keep_last": 0}]},
+        }
+    )
+    assert {
+        "repositories[0]",
+        "scan_on_push",
+        "lifecycle.rules[0].keep_last",
+        "repositories[1].lifecycle.policy.rules",
+        "repositories[1].lifecycle.keep_last",
+        "repositories[2].lifecycle",
+        "repositories[3].lifecycle.max_expire_percent",
+    } <= set(problems)
+    assert "unknown option" in problems["repositories[1].lifecycle.keep_last"]
+
+
+def test_ecr_repository_lifecycle_without_rules_or_policy_anywhere_is_refused():
+    problems = repository_problems_of({"repositories": [{"name": "api", "lifecycle": {"max_expire_percent": 80}}]})
+    assert "has no lifecycle policy" in problems["repositories[0].lifecycle"]
+
+
+def test_a_plan_reports_the_stored_policy_until_applied_and_only_new_policies_are_guarded():
+    spec = LifecycleSpec("api", "repositories[0]", build_lifecycle_policy(KEEP_10_UNTAGGED), 10)
+    plan = plan_lifecycle(spec, None).previewed(untagged_images(15), NOW)
+    assert plan.changes == ["created"]
+    assert plan.result()["policy"] == spec.policy
+    assert plan.result(applied=False)["policy"] is None
+    assert guard_refusals([plan]) == [guard_refusal(spec, plan.preview)]
+    unchanged = plan_lifecycle(spec, json.dumps(spec.policy))
+    assert unchanged.changes == [] and unchanged.previewed(untagged_images(15), NOW).preview is None
