@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ansible_collections.cloudops.ecr.plugins.module_utils.repository import (
     check_repository_name,
+    check_tags,
     is_valid_repository_name,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problem, Problems, join_path
@@ -292,3 +293,35 @@ def check_role_document_sizes(role_name: str, trust_policy: dict, permissions_po
             f"quota is {TRUST_POLICY_DEFAULT_MAX}: raise the quota or use per_repository: true"
         ]
     return []
+
+
+def image_updater_request(params: dict) -> tuple[list[str], dict | None]:
+    """``image_updater_role``'s parameters, every field checked at once (raise InvalidInput): the
+    repository names (sorted) and the tags as AWS holds them."""
+    problems = Problems()
+    present = params.get("state", "present") == "present"
+
+    def checked(fn, *args):
+        try:
+            return fn(*args)
+        except InvalidInput as exc:
+            problems.extend(exc)
+            return None
+
+    checked(validate_role_name, params.get("name"))
+    checked(validate_role_path, params.get("path", "/"))
+    if params.get("description") is not None:
+        checked(validate_role_description, params["description"])
+    checked(validate_max_session_duration, params.get("max_session_duration", 3600))
+    checked(validate_policy_name, params.get("policy_name", "ecr-read"))
+    if present or params.get("association", True):
+        checked(
+            validate_pod_identity_target,
+            params.get("cluster_name"),
+            params.get("namespace"),
+            params.get("service_account"),
+        )
+    repositories = checked(validate_repository_names, params.get("repositories")) if present else []
+    tags = check_tags(params["tags"], "tags", problems) if params.get("tags") is not None else None
+    problems.raise_if_any()
+    return repositories, tags

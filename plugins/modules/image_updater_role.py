@@ -243,16 +243,10 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.iam_access import (
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
     ecr_read_policy,
+    image_updater_request,
     pod_identity_trust_policy,
     repository_arn,
     role_arn,
-    validate_max_session_duration,
-    validate_pod_identity_target,
-    validate_policy_name,
-    validate_repository_names,
-    validate_role_description,
-    validate_role_name,
-    validate_role_path,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import (
     AssociationRequest,
@@ -262,8 +256,6 @@ from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import (
     ensure_association_absent,
     planned_association,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils.repository import check_tags
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems
 
 NEW_ROLE_DESCRIPTION = "ArgoCD Image Updater: read ECR (cloudops.ecr)"
 
@@ -282,32 +274,6 @@ ARGUMENT_SPEC = dict(
     purge_tags=dict(type="bool", default=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
-
-
-def validate(params) -> tuple[list[str], dict | None]:
-    """Every field at once; the repository names (sorted) and the tags as AWS holds them."""
-    problems = Problems()
-    present = params["state"] == "present"
-
-    def checked(fn, *args):
-        try:
-            return fn(*args)
-        except InvalidInput as exc:
-            problems.extend(exc)
-            return None
-
-    checked(validate_role_name, params["name"])
-    checked(validate_role_path, params["path"])
-    if params["description"] is not None:
-        checked(validate_role_description, params["description"])
-    checked(validate_max_session_duration, params["max_session_duration"])
-    checked(validate_policy_name, params["policy_name"])
-    if present or params["association"]:
-        checked(validate_pod_identity_target, params["cluster_name"], params["namespace"], params["service_account"])
-    repositories = checked(validate_repository_names, params["repositories"]) if present else []
-    tags = check_tags(params["tags"], "tags", problems) if params["tags"] is not None else None
-    problems.raise_if_any()
-    return repositories, tags
 
 
 def role_spec(module, repositories, tags, account_id, partition) -> RoleSpec:
@@ -436,7 +402,7 @@ def main():
     )
     params = module.params
     with input_checked(module):
-        repositories, tags = validate(params)
+        repositories, tags = image_updater_request(params)
     present = params["state"] == "present"
     if present and not module.region:
         module.fail_json(msg="region is required: the ECR repository ARNs the role may read name it")
