@@ -7,11 +7,11 @@ and by ``ecr_repository``'s ``lifecycle`` option alike: the preview and the writ
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import Outcome, run_concurrently
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import fail_for, first_error, run_concurrently
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle import policy_text
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_evaluate import Image, image_from_aws
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import LifecyclePlan
@@ -73,8 +73,9 @@ class EcrLifecycle:
         except is_boto3_error_code("LifecyclePolicyNotFoundException"):
             return
 
-    def write(self, plans: list[LifecyclePlan]) -> list[Outcome]:
-        """Put or delete the policy of every plan that changes, concurrently; one outcome per plan written."""
+    def write(self, module, plans: list[LifecyclePlan], done: Callable[[set[str]], list[dict]]) -> None:
+        """Put or delete the policy of every plan that changes, concurrently. On the first error the
+        module fails, returning as ``repositories`` what ``done(names whose policy was written)`` gives."""
 
         def apply(plan: LifecyclePlan) -> None:
             if plan.spec.policy is None:
@@ -82,7 +83,17 @@ class EcrLifecycle:
             else:
                 self.put(plan.spec.name, plan.spec.policy)
 
-        return run_concurrently(apply, [plan for plan in plans if plan.changes])
+        outcomes = run_concurrently(apply, [plan for plan in plans if plan.changes])
+        failed = first_error(outcomes)
+        if failed:
+            results = done({o.item.spec.name for o in outcomes if o.error is None})
+            fail_for(
+                module,
+                failed.error,
+                f"Writing the lifecycle policy of {failed.item.spec.name}",
+                changed=bool(results),
+                repositories=results,
+            )
 
 
 def _raise_first(outcomes):

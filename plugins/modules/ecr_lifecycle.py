@@ -232,12 +232,7 @@ repositories:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
-    aws_client,
-    fail_for,
-    first_error,
-    input_checked,
-)
+from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import aws_client, input_checked
 from ansible_collections.cloudops.ecr.plugins.module_utils.ecr_lifecycle_access import EcrLifecycle
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
     desired_lifecycle_policies,
@@ -292,17 +287,7 @@ def main():
         module.fail_json_aws(exc, msg="Reading lifecycle policies and images failed")
 
     if not module.check_mode:
-        outcomes = access.write(plans)
-        failed = first_error(outcomes)
-        if failed:
-            done = [result(o.item) for o in outcomes if o.error is None]
-            fail_for(
-                module,
-                failed.error,
-                f"Writing the lifecycle policy of {failed.item.spec.name}",
-                changed=bool(done),
-                repositories=done,
-            )
+        access.write(module, plans, done=lambda written: [result(p) for p in plans if p.spec.name in written])
 
     results = [result(p) for p in plans]
     diffs = [{**p.diff(), "before_header": p.spec.name, "after_header": p.spec.name} for p in plans if p.changes]

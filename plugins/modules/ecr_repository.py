@@ -271,14 +271,13 @@ repositories:
           elements: str
           sample: [created]
         policy:
-          description: The AWS lifecycle policy document the repository holds after the run (null when none).
+          description:
+            - The lifecycle policy the repository holds after the run, as
+              RV(cloudops.ecr.ecr_lifecycle#module:repositories[].policy).
           type: dict
           sample:
-            rules:
-              - rulePriority: 1
-                description: Keep the last 10 untagged images
-                selection: {tagStatus: untagged, countType: imageCountMoreThan, countNumber: 10}
-                action: {type: expire}
+            rules: [{rulePriority: 1, description: Keep the last 5 images, action: {type: expire},
+                     selection: {tagStatus: any, countType: imageCountMoreThan, countNumber: 5}}]
         preview:
           description:
             - What the new policy would do to the repository's images now, as
@@ -430,24 +429,17 @@ def ensure_present(module, registry, specs, lifecycles):
             fail_for(
                 module, failed.error, f"Writing repository {failed.item[0].name}", changed=bool(done), repositories=done
             )
-        outcomes = registry.lifecycle.write(lifecycle_plans)
-        failed = first_error(outcomes)
-        if failed:
-            written = {o.item.spec.name for o in outcomes if o.error is None}
-            done = [
+        registry.lifecycle.write(
+            module,
+            lifecycle_plans,
+            done=lambda written: [
                 entry(
                     states.get(s.name), s.name, p.changes, lifecycle=lifecycle_of[s.name] if s.name in written else None
                 )
                 for s, p in plans.values()
                 if p.changed or s.name in written
-            ]
-            fail_for(
-                module,
-                failed.error,
-                f"Writing the lifecycle policy of {failed.item.spec.name}",
-                changed=bool(done),
-                repositories=done,
-            )
+            ],
+        )
 
     results, diffs = [], []
     for spec, plan in plans.values():

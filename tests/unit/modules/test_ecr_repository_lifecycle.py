@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from ansible_collections.cloudops.ecr.plugins.module_utils.ecr_lifecycle_access import EcrLifecycle
 from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_rules import build_lifecycle_policy
 from ansible_collections.cloudops.ecr.plugins.modules import ecr_repository
 from ansible_collections.cloudops.ecr.tests.unit.modules.test_ecr_lifecycle import (
@@ -256,3 +258,22 @@ def test_absent_does_not_use_lifecycle_and_still_names_the_registry(aws, run_mod
     assert api_calls.count("GetLifecyclePolicy") == 0
     assert result["registry_id"] == DEFAULT_ACCOUNT_ID
     assert not exists(ecr, "example-org/old")
+
+
+def test_a_failed_lifecycle_write_reports_what_was_written(aws, run_module, monkeypatch):
+    ecr = aws("ecr")
+    put = EcrLifecycle.put
+
+    def refuse_web(self, name, doc):
+        if name == "example-org/web":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "PutLifecyclePolicy")
+        put(self, name, doc)
+
+    monkeypatch.setattr(EcrLifecycle, "put", refuse_web)
+    result = run_module(ecr_repository, {"repositories": REPOS, "lifecycle": {"rules": ROLE_DEFAULT}})
+    assert result["failed"] is True
+    assert "Writing the lifecycle policy of example-org/web failed" in result["msg"]
+    done = by_name(result)
+    assert done["example-org/api"]["lifecycle"]["changes"] == ["created"]
+    assert done["example-org/web"]["changes"] == ["created"] and done["example-org/web"]["lifecycle"] is None
+    assert stored_policy(ecr, "example-org/api") == build_lifecycle_policy(ROLE_DEFAULT)
