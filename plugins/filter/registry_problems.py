@@ -9,8 +9,8 @@ name: registry_problems
 short_description: Every invalid input of a registry run, before anything is written
 version_added: 0.1.0
 description:
-  - Checks the parameters the M(cloudops.ecr.ecr_repository), M(cloudops.ecr.ecr_lifecycle) and
-    M(cloudops.ecr.github_oidc_role) tasks of a run will get, and the Image Updater role settings, with
+  - Checks the parameters the M(cloudops.ecr.ecr_repository), M(cloudops.ecr.ecr_lifecycle),
+    M(cloudops.ecr.github_oidc_role) and M(cloudops.ecr.image_updater_role) tasks of a run will get, with
     the same validators the modules use, and returns every problem found.
   - The role calls it first, so that a mistake in the last task's input fails the run before the first
     task writes anything.
@@ -18,8 +18,9 @@ options:
   _input:
     description:
       - Sections to check, each the parameters of one task; a section set to null is not checked.
-      - C(repositories), C(lifecycle) and C(ci_role) take the module parameters;
-        C(image_updater) takes C(role_name), C(role_path), C(cluster_name), C(namespace), C(service_account).
+      - C(repositories) takes the parameters of M(cloudops.ecr.ecr_repository) (its C(lifecycle) included),
+        C(lifecycle) those of M(cloudops.ecr.ecr_lifecycle), C(ci_role) those of M(cloudops.ecr.github_oidc_role)
+        and C(image_updater) those of M(cloudops.ecr.image_updater_role).
     type: dict
     required: true
 """
@@ -43,38 +44,18 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cloudops.ecr.plugins.module_utils.github_oidc import ci_role_request
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
-    validate_pod_identity_target,
-    validate_role_name,
-    validate_role_path,
+from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import image_updater_request
+from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
+    desired_lifecycle_policies,
+    desired_repositories_with_lifecycle,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import desired_lifecycle_policies
-from ansible_collections.cloudops.ecr.plugins.module_utils.repository import desired_repositories
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems
-
-
-def _image_updater(settings: dict) -> None:
-    problems = Problems()
-    for check, args in (
-        (validate_role_name, (settings.get("role_name"), "role_name")),
-        (validate_role_path, (settings.get("role_path", "/"), "role_path")),
-        (
-            validate_pod_identity_target,
-            (settings.get("cluster_name"), settings.get("namespace"), settings.get("service_account")),
-        ),
-    ):
-        try:
-            check(*args)
-        except InvalidInput as exc:
-            problems.extend(exc)
-    problems.raise_if_any()
-
+from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput
 
 CHECKS = {
-    "repositories": desired_repositories,
+    "repositories": desired_repositories_with_lifecycle,
     "lifecycle": desired_lifecycle_policies,
     "ci_role": ci_role_request,
-    "image_updater": _image_updater,
+    "image_updater": image_updater_request,
 }
 
 

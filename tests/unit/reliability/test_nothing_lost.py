@@ -14,6 +14,7 @@ from ansible_collections.cloudops.ecr.tests.unit.reliability.snapshot import cli
 
 GITHUB_REPOS = ["example-org/web-app", "example-org/api-service", "example-org/worker"]
 EXTRA_REPOSITORIES = ["my-web-app", "api-service"]
+ACCOUNT = "123456789012"  # moto's default account
 
 
 def push_images(ecr, name: str, count: int, tag_prefix: str | None = None) -> None:
@@ -179,18 +180,18 @@ def test_check_mode_of_the_whole_site_on_an_empty_endpoint_writes_nothing_and_re
     assert is_empty(held())
 
     results = site_results(run)
-    repositories = results["ECR repositories exist with the registry settings"]
+    repositories = results["ECR repositories exist with the registry settings and lifecycle policies"]
     expected_names = [r.lower() for r in GITHUB_REPOS] + EXTRA_REPOSITORIES
     assert [r["name"] for r in repositories["repositories"]] == expected_names
-    assert all(r["changes"] == ["created"] for r in repositories["repositories"])
-    lifecycle = results["ECR repositories hold their lifecycle policies"]
-    assert lifecycle["changed"] is True
-    assert {r["name"] for r in lifecycle["repositories"] if r["changed"]} == set(expected_names)
+    assert all(r["changes"] == ["created", "lifecycle_policy"] for r in repositories["repositories"])
+    assert all(r["lifecycle"]["changes"] == ["created"] for r in repositories["repositories"])
+    assert repositories["registry_id"] == ACCOUNT
     ci = results["GitHub Actions of the listed repositories can push to their ECR repositories, nobody else"]
     assert ci["provider"]["changes"] == ["created"]
     assert [r["changes"] for r in ci["roles"]] == [["created"]]
-    updater = results["Image Updater role is trusted by EKS Pod Identity for this cluster's service account only"]
-    assert updater["changed"] is True
+    updater = results["ArgoCD Image Updater of this cluster can read the registry, through EKS Pod Identity"]
+    assert updater["changed"] is True and updater["role"]["changes"] == ["created"]
+    assert updater["role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/argocd-image-updater-dev"
     summary = "\n".join(results["Registry summary"]["msg"])
     assert "check mode, nothing written" in summary
     for name in expected_names:

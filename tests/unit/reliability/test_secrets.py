@@ -65,6 +65,7 @@ PLAYBOOK = f"""\
     cloudops.ecr.ecr_lifecycle:{CREDENTIAL_PARAMETERS}
     cloudops.ecr.github_oidc_role:{CREDENTIAL_PARAMETERS}
     cloudops.ecr.pod_identity_association:{CREDENTIAL_PARAMETERS}
+    cloudops.ecr.image_updater_role:{CREDENTIAL_PARAMETERS}
   roles:
     - role: cloudops.ecr.ecr_registry
 """
