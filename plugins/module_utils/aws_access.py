@@ -21,8 +21,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput
 
 # Per-resource calls run this many at a time: real AWS answers in tens of milliseconds, so
-# waiting on several calls at once is what makes a hundred repositories take seconds.
-MAX_WORKERS = 8
+# waiting on several calls at once is what makes a hundred repositories take seconds (an unchanged
+# run reads two things per repository: 200 reads at 50 ms are 10 s one by one, 0.6 s sixteen at a
+# time). Sixteen stays well inside what the SDK's connection pool and AWS's request rates allow; a
+# throttled call is retried (see below), never lost.
+MAX_WORKERS = 16
 
 # Transient errors worth retrying besides AWSRetry's defaults (Throttling, RequestLimitExceeded,
 # ServiceUnavailable, InternalFailure, ...): ECR/KMS/EKS throttling, 5xx with or without a parseable
