@@ -155,6 +155,9 @@ class Bench:
     def floor(self, slow=False, record=False) -> Run:
         return self.playbook("bench/floor.yml", slow=slow, record=record)
 
+    def bare(self) -> Run:
+        return self.playbook("bench/bare.yml")
+
     def profile(self, tool: str, names: list[str], policies: dict) -> dict:
         """Per-task times of the unchanged rerun, and each module run of it under cProfile."""
         self.aws.reset()
@@ -321,7 +324,7 @@ def table(rows: dict) -> list[str]:
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for (n, tool), r in rows.items():
-        if tool == "floor":
+        if n is None:
             continue
         lines.append(
             f"| {n} | {tool} | {fmt(r['cold'])} | {fmt(r['rerun'])} | {r['cold_reads']} / {r['rerun_reads']} "
@@ -332,6 +335,9 @@ def table(rows: dict) -> list[str]:
         f"| - | floor (bench/floor.yml) | - | {fmt(f['rerun'])} | - / {f['rerun_reads']} | - / {f['rerun_writes']} "
         f"| {fmt(f['slow_rerun'])} |"
     )
+    if (None, "bare") in rows:
+        bare = fmt(rows[(None, "bare")]["rerun"])
+        lines.append(f"| - | Ansible alone (bench/bare.yml) | - | {bare} | - / 0 | - / 0 | - |")
     return lines
 
 
@@ -403,6 +409,15 @@ def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
         f"- **Fixed cost and cost per repository** (unchanged rerun): {'; '.join(parts)}. "
         f"The floor (Ansible plus one AWS module task) is {fmt(floor['rerun'])} s."
     ]
+    bare = rows.get((None, "bare"))
+    if bare:
+        lines.append(
+            f"- **What one module task costs in Ansible**: ansible-playbook with one task that starts no module "
+            f"takes {fmt(bare['rerun'])} s; one AWS module task adds {fmt(floor['rerun'] - bare['rerun'])} s "
+            "(building the AnsiballZ payload, a worker process, then a Python process importing boto3 and making "
+            "a client), however little it does. The full site runs three such tasks (ecr_repository with the "
+            "lifecycle policies, github_oidc_role, image_updater_role), the registry-only run one."
+        )
     prof = profiles.get(CLOUDOPS)
     if prof:
         runs = [m for m in prof["modules"] if not m.get("failed")]
@@ -507,7 +522,7 @@ def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs
             )
         )
     out.append("- Not compared: tags (ecs_ecr has no tags option; the site playbook also tags every repository).")
-    noisy = [f"N={n} {tool}" for (n, tool), r in rows.items() if tool != "floor" and r["rerun_changed"]]
+    noisy = [f"N={n} {tool}" for (n, tool), r in rows.items() if n is not None and r["rerun_changed"]]
     out.append(
         "- Every unchanged rerun reported changed=0."
         if not noisy
@@ -574,7 +589,7 @@ def main() -> int:
             aws.reset()
             bench.converge(BASELINE, repository_names(1), {})
             floor_calls = bench.floor(record=True)
-            floors, slow_floors = [], []
+            floors, slow_floors, bares = [], [], []
             results, same_state, policies = {}, {}, {}
             for n in sizes:
                 names = repository_names(n)
@@ -596,6 +611,7 @@ def main() -> int:
                         if tool != CLOUDOPS:
                             same_state[n] += [f"{tool}: {k}" for k in names if case.state.get(k) != reference.get(k)]
                     floors.append(bench.floor())
+                    bares.append(bench.bare())
                     if n == max(sizes):
                         slow_floors.append(bench.floor(slow=True))
                 same_state[n] = sorted(set(same_state[n]))
@@ -609,6 +625,7 @@ def main() -> int:
         loads.append(load())
 
     rows = summarise(results, floor_calls, floors, slow_floors)
+    rows[(None, "bare")] = {"rerun": median([b.seconds for b in bares]), "runs": len(bares)}
     elapsed = time.perf_counter() - clock
     print()
     print("\n".join(table(rows)))
