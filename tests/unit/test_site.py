@@ -69,6 +69,18 @@ def test_site_converges_then_a_rerun_changes_nothing(aws, tmp_path):
     data = json.loads(outputs.read_text())
     assert data["repository_urls"]["example-org/worker"].endswith(".amazonaws.com/example-org/worker")
     assert set(data["repository_arns"]) == set(names)
+    assert data["account_id"] == "123456789012"
+    assert data["github_repository_arns"]["example-org/worker"] == data["repository_arns"]["example-org/worker"]
+    iam = client(aws, "iam")
+    updater = iam.get_role(RoleName="argocd-image-updater-dev")["Role"]
+    assert data["image_updater_role_arn"] == updater["Arn"]
+    assert data["ci_role_arns"] == {"github-actions": iam.get_role(RoleName="github-actions")["Role"]["Arn"]}
+    [provider] = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert data["oidc_provider_arn"] == provider["Arn"]
+    read = iam.get_role_policy(RoleName="argocd-image-updater-dev", PolicyName="ecr-read")["PolicyDocument"]
+    resources = [st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]] for st in read["Statement"]]
+    scoped = sorted(arn for listed in resources for arn in listed if arn != "*")
+    assert scoped == sorted(data["repository_arns"].values())
 
     second = playbook(aws, "site.yml", "-i", "inventories/dev", "-e", f"ecr_registry_outputs_file={outputs}")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr
