@@ -327,7 +327,7 @@ def ensure_present(module, iam, associations, spec, arn):
     with input_checked(module):
         plan = plan_role(spec, current, compare_policies)
     arn = current.arn if current else arn
-    request = found = None
+    request = found = association_plan = association_after = None
     if associations is not None:
         request = association_request(module, arn, spec.tags)
         found = associations.find(request.cluster_name, request.namespace, request.service_account)

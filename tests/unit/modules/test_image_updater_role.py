@@ -52,7 +52,7 @@ def old_trust():
     return pod_identity_trust_policy(ACCOUNT, CLUSTER, "argocd", "argocd-image-updater")
 
 
-def old_read_policy(repositories=REPOSITORIES):
+def old_read_policy(repositories=tuple(REPOSITORIES)):
     return ecr_read_policy(list(repositories), ACCOUNT, REGION)
 
 
