@@ -1,0 +1,108 @@
+"""The benchmark's own parts: the latency proxy really delays and forwards, and the report's
+ratios and target verdicts follow from the medians (``make bench`` itself runs for half an hour)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import boto3
+import pytest
+
+BENCH = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "bench"
+)
+sys.path.insert(0, BENCH)
+
+from latency_proxy import LatencyProxy
+from run import BASELINE, CLOUDOPS, REGISTRY_ONLY, ratios, table
+
+
+def ecr_through(url: str, aws):
+    env = aws.env()
+    return boto3.client(
+        "ecr",
+        endpoint_url=url,
+        region_name=aws.region,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def test_the_proxy_forwards_every_call_at_least_the_delay_later(aws):
+    with LatencyProxy(aws.url, delay=0.2) as proxy:
+        ecr = ecr_through(proxy.url, aws)
+        started = time.perf_counter()
+        created = ecr.create_repository(repositoryName="bench/app")["repository"]
+        listed = ecr.describe_repositories()["repositories"]
+        elapsed = time.perf_counter() - started
+    assert [r["repositoryArn"] for r in listed] == [created["repositoryArn"]]
+    assert proxy.requests == 2
+    assert elapsed >= 0.4
+
+
+def test_the_proxy_delays_concurrent_calls_side_by_side(aws):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ecr_through(aws.url, aws).describe_repositories()  # moto's first answer warms its backend up
+    with LatencyProxy(aws.url, delay=1.0) as proxy:
+        ecr = ecr_through(proxy.url, aws)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: ecr.describe_repositories(), range(4)))
+        elapsed = time.perf_counter() - started
+    assert proxy.requests == 4
+    assert 1.0 <= elapsed < 3.0  # four calls at once: about one delay, not four (4 s)
+
+
+def row(cold, rerun, slow, reads, writes=0):
+    return {
+        "cold": cold,
+        "rerun": rerun,
+        "slow_rerun": slow,
+        "rerun_reads": reads,
+        "rerun_writes": writes,
+        "cold_reads": 0,
+        "cold_writes": 0,
+        "rerun_changed": 0,
+        "runs": 3,
+    }
+
+
+@pytest.fixture
+def rows():
+    return {
+        (1, CLOUDOPS): row(6.0, 6.0, 6.5, 11),
+        (1, REGISTRY_ONLY): row(3.0, 3.0, 3.2, 3),
+        (1, BASELINE): row(3.0, 2.5, 3.0, 5),
+        (100, CLOUDOPS): row(9.0, 8.0, 8.5, 209),
+        (100, REGISTRY_ONLY): row(5.0, 4.0, 4.5, 201),
+        (100, BASELINE): row(110.0, 100.0, 130.0, 500),
+        (None, "floor"): {"rerun": 2.4, "slow_rerun": 2.5, "rerun_reads": 2, "rerun_writes": 0, "runs": 3},
+    }
+
+
+def test_ratios_and_verdicts_follow_from_the_medians(rows):
+    lines, targets = ratios(rows, [1, 100])
+    assert "cold converge **22.0x**" in lines[1] and "unchanged rerun **25.0x**" in lines[1]
+    assert "**1.33** (4.00 s / 3.00 s)" in lines[1]
+    verdicts = {line.split(" | ")[0].lstrip("| "): line for line in targets[2:]}
+    cold = verdicts["cold converge ≥ 20x faster than the baseline"]
+    assert "12.2x **missed**" in cold and "22.0x met" in cold
+    assert "4.50 s met" in verdicts["unchanged rerun at 50 ms per call < 5 s"]
+    assert "8.50 s **missed**" in verdicts["unchanged rerun at 50 ms per call < 5 s"]
+    assert "2.01 met" in verdicts["≤ 4 reads per repository on the unchanged rerun"]
+
+
+def test_a_write_on_the_rerun_is_a_missed_target(rows):
+    rows[(100, REGISTRY_ONLY)]["rerun_writes"] = 1
+    _lines, targets = ratios(rows, [1, 100])
+    [writes] = [line for line in targets if line.startswith("| 0 writes")]
+    assert writes.endswith("| 0 met | 1 **missed** |")
+
+
+def test_the_table_has_a_line_per_tool_and_size_and_the_floor(rows):
+    lines = table(rows)
+    assert len(lines) == 2 + 6 + 1
+    assert lines[-1].startswith("| - | floor (bench/floor.yml) | - | 2.40 |")
