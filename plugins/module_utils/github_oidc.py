@@ -367,12 +367,7 @@ def ci_role_request(params: Mapping) -> CiRoleRequest:
     """Validate the module's parameters, every field at once; ``state: absent`` needs only the names."""
     problems = Problems()
 
-    def checked(fn, *args):
-        try:
-            return fn(*args)
-        except InvalidInput as exc:
-            problems.extend(exc)
-            return None
+    checked = problems.checked
 
     present = params.get("state", "present") == "present"
     per_repository = bool(params.get("per_repository"))

@@ -301,12 +301,7 @@ def image_updater_request(params: dict) -> tuple[list[str], dict | None]:
     problems = Problems()
     present = params.get("state", "present") == "present"
 
-    def checked(fn, *args):
-        try:
-            return fn(*args)
-        except InvalidInput as exc:
-            problems.extend(exc)
-            return None
+    checked = problems.checked
 
     checked(validate_role_name, params.get("name"))
     checked(validate_role_path, params.get("path", "/"))

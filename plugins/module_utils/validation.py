@@ -47,6 +47,14 @@ class Problems:
             path = f"{prefix}{'.' if prefix and p.path and not p.path.startswith('[') else ''}{p.path}"
             self._items.append(Problem(path or prefix, p.message))
 
+    def checked(self, fn, *args):
+        """``fn(*args)``, or None with its problems collected when it raises InvalidInput."""
+        try:
+            return fn(*args)
+        except InvalidInput as exc:
+            self.extend(exc)
+            return None
+
     def __iter__(self):
         return iter(self._items)
 
