@@ -334,9 +334,8 @@ def test_association_to_another_role_is_pointed_at_this_role(aws, eks, run_modul
     assert (diff["before"]["role_arn"], diff["after"]["role_arn"]) == (OTHER_ROLE, ROLE_ARN)
 
 
-def test_association_for_a_role_iam_has_not_propagated_yet_is_retried(aws, eks, run_module, monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda seconds: None)
-    expect_none(eks)
+def role_not_visible_to_eks_yet(eks):
+    """EKS's answer to an association naming a role IAM has not propagated yet."""
     eks.add_client_error(
         "create_pod_identity_association",
         service_error_code="InvalidParameterException",
@@ -344,6 +343,12 @@ def test_association_for_a_role_iam_has_not_propagated_yet_is_retried(aws, eks, 
         http_status_code=400,
         expected_params=CREATE,
     )
+
+
+def test_association_for_a_role_iam_has_not_propagated_yet_is_retried(aws, eks, run_module, monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    expect_none(eks)
+    role_not_visible_to_eks_yet(eks)
     eks.add_response("create_pod_identity_association", {"association": association()}, CREATE)
     result = run_module(image_updater_role, WITH_ASSOCIATION)
     assert result["changed"] is True
@@ -354,13 +359,7 @@ def test_missing_role_is_not_retried_for_a_role_this_run_did_not_create(aws, eks
     monkeypatch.setattr("time.sleep", lambda seconds: pytest.fail("retried a missing role nobody created"))
     run_module(image_updater_role, ARGS)
     expect_none(eks)
-    eks.add_client_error(
-        "create_pod_identity_association",
-        service_error_code="InvalidParameterException",
-        service_message="Role provided in the request does not exist",
-        http_status_code=400,
-        expected_params=CREATE,
-    )
+    role_not_visible_to_eks_yet(eks)
     result = run_module(image_updater_role, WITH_ASSOCIATION)
     assert result["failed"] is True
     assert "Writing the Pod Identity association failed" in result["msg"]
