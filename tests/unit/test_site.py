@@ -19,10 +19,12 @@ from localaws import split_calls
 BIN = os.path.dirname(sys.executable)
 
 
-def ansible(aws, *args, env_extra=None) -> subprocess.CompletedProcess:
+def ansible(aws, *args, env_extra=None, env_drop=()) -> subprocess.CompletedProcess:
     env = aws.env()
     env["ANSIBLE_CONFIG"] = os.path.join(ROOT, "ansible.cfg")
     env.update(env_extra or {})
+    for name in env_drop:
+        env.pop(name, None)
     return subprocess.run(list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -100,15 +102,44 @@ def test_unchanged_rerun_over_20_repositories_makes_no_write_call(aws, tmp_path)
     assert len(reads) <= 4 * len(repos), reads
 
 
-def test_invalid_repository_name_fails_and_nothing_is_created(aws):
+# With the IAM roles off the preflight is skipped: ecr_repository is then the only writer and
+# validates every repository before its first call.
+REGISTRY_ONLY = {"ecr_registry_ci_role": False, "ecr_registry_image_updater": False}
+
+
+@pytest.mark.parametrize("scope", [{}, REGISTRY_ONLY], ids=["whole site", "registry only"])
+def test_invalid_repository_name_fails_and_nothing_is_created(aws, scope):
     bad = ["example-org/good", "Bad_Name", "a" * 257, "a//b"]
     aws.start_recording()
-    result = playbook(aws, "site.yml", "-i", "inventories/dev", "-e", json.dumps({"extra_repositories": bad}))
+    result = playbook(aws, "site.yml", "-i", "inventories/dev", "-e", json.dumps({"extra_repositories": bad, **scope}))
     _reads, writes = split_calls(aws.stop_recording())
     assert result.returncode != 0
     for name in ("Bad_Name", "257 characters", "a//b"):
         assert name in result.stdout
     assert writes == []
+    assert client(aws, "ecr").describe_repositories()["repositories"] == []
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [({}, "ecr_registry_region is empty"), (REGISTRY_ONLY, "requires a region")],
+    ids=["whole site", "registry only"],
+)
+def test_without_a_region_the_run_fails_naming_it_and_writes_nothing(aws, scope, message):
+    aws.start_recording()
+    result = playbook(
+        aws,
+        "site.yml",
+        "-i",
+        "inventories/dev",
+        "-e",
+        json.dumps({"aws_region": "", **scope}),
+        env_drop=("AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    reads, writes = split_calls(aws.stop_recording())
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout
+    assert writes == [] and reads == []
     assert client(aws, "ecr").describe_repositories()["repositories"] == []
 
 
