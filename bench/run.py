@@ -47,6 +47,10 @@ OURS = (CLOUDOPS, REGISTRY_ONLY)
 # The same site playbook with the role's own switches for the IAM parts off: the baseline's scope
 # (repositories and their policies), to tell what the ECR modules cost from what the site adds.
 REGISTRY_ONLY_VARS = {"ecr_registry_ci_role": False, "ecr_registry_image_updater": False}
+# Both site runs give every repository a repository policy (pull for another account, as a cluster
+# in a second account needs), so that the state the baseline must match includes one.
+PULL_ACCOUNT = "111122223333"
+SITE_VARS = {"ecr_registry_repository_access": {"pull": [PULL_ACCOUNT]}}
 DELAY = 0.05
 
 
@@ -61,6 +65,7 @@ class Run:
     writes: list[str] = field(default_factory=list)
     changed: int = 0
     log: str = ""
+    server_cpu: float | None = None  # CPU seconds the moto server spent during the run
 
 
 @dataclass
@@ -110,6 +115,7 @@ class Bench:
         log = os.path.join(self.workdir, f"run-{self._count:04d}.log")
         if record:
             self.aws.start_recording()
+        cpu = self.aws.cpu_seconds()
         started = time.perf_counter()
         with open(log, "w") as out:
             rc = subprocess.call(
@@ -120,6 +126,8 @@ class Bench:
                 stderr=subprocess.STDOUT,
             )
         seconds = time.perf_counter() - started
+        cpu_after = self.aws.cpu_seconds()
+        server_cpu = None if cpu is None or cpu_after is None else cpu_after - cpu
         reads, writes = split_calls(self.aws.stop_recording()) if record else ([], [])
         with open(log) as f:
             text = f.read()
@@ -128,11 +136,16 @@ class Bench:
             raise BenchError(f"{' '.join(cmd[1:4])} failed (exit {rc}); end of {log}:\n{tail}")
         recap = text[text.rfind("PLAY RECAP") :]
         changed = sum(int(c) for c in re.findall(r"changed=(\d+)", recap))
-        return Run(seconds, reads, writes, changed, log)
+        return Run(seconds, reads, writes, changed, log, server_cpu)
 
     def converge(self, tool: str, names: list[str], policies: dict, **kwargs) -> Run:
         if tool in OURS:
-            extra = {"github_repos": names, "extra_repositories": [], "ecr_registry_pod_identity_association": False}
+            extra = {
+                "github_repos": names,
+                "extra_repositories": [],
+                "ecr_registry_pod_identity_association": False,
+                **SITE_VARS,
+            }
             if tool == REGISTRY_ONLY:
                 extra.update(REGISTRY_ONLY_VARS)
             return self.playbook("site.yml", extra, **kwargs)
@@ -143,8 +156,17 @@ class Bench:
         }
         return self.playbook("bench/baseline.yml", extra, **kwargs)
 
-    def case(self, tool: str, names: list[str], policies: dict) -> Case:
+    def reset(self) -> None:
+        """An empty moto, warmed up. After a reset moto builds each backend on its first request:
+        the account's IAM backends on any request (0.1 to 0.2 s here), ECR's on the first ECR call
+        (0.6 to 1.1 s). A cost of the test double that belongs to neither tool, kept out of the runs."""
         self.aws.reset()
+        _client(self.direct, "sts").get_caller_identity()
+        _client(self.direct, "ecr").describe_repositories()
+        _client(self.direct, "iam").list_roles(MaxItems=1)
+
+    def case(self, tool: str, names: list[str], policies: dict) -> Case:
+        self.reset()
         cold = self.converge(tool, names, policies, record=True)
         state = registry_state(self.direct, names)
         rerun = self.converge(tool, names, policies, record=True)
@@ -160,7 +182,7 @@ class Bench:
 
     def profile(self, tool: str, names: list[str], policies: dict) -> dict:
         """Per-task times of the unchanged rerun, and each module run of it under cProfile."""
-        self.aws.reset()
+        self.reset()
         self.converge(tool, names, policies)
         remote = tempfile.mkdtemp(prefix="remote-", dir=self.workdir)
         env = {
@@ -198,17 +220,21 @@ class Bench:
         }
 
 
-def registry_state(env: dict, names: list[str]) -> dict:
-    """What moto holds for the named repositories (tags aside: ecs_ecr cannot set them)."""
+def _client(env: dict, service: str):
     import boto3
 
-    ecr = boto3.client(
-        "ecr",
+    return boto3.client(
+        service,
         endpoint_url=env["AWS_ENDPOINT_URL"],
         region_name=env["AWS_REGION"],
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def registry_state(env: dict, names: list[str]) -> dict:
+    """What moto holds for the named repositories (tags aside: ecs_ecr cannot set them)."""
+    ecr = _client(env, "ecr")
     repos = {}
     for page in ecr.get_paginator("describe_repositories").paginate():
         repos.update({r["repositoryName"]: r for r in page["repositories"]})
@@ -238,7 +264,17 @@ def _document(ecr, method: str, key: str, name: str):
 
 
 def policies_of(state: dict) -> dict:
-    """The per-repository documents the site playbook applied, for the baseline to apply too."""
+    """The per-repository documents the site playbook applied, for the baseline to apply too.
+
+    Every repository must have both: a comparison without one would leave it out of the state the
+    baseline has to build."""
+    lacking = [
+        f"{name} ({', '.join(k for k in ('lifecycle_policy', 'repository_policy') if not (s or {}).get(k))})"
+        for name, s in state.items()
+        if not s or not s["lifecycle_policy"] or not s["repository_policy"]
+    ]
+    if lacking:
+        raise BenchError(f"the site playbook left repositories without policies to compare: {', '.join(lacking[:5])}")
     return {
         "lifecycle": {n: s["lifecycle_policy"] for n, s in state.items() if s and s["lifecycle_policy"]},
         "repository": {n: s["repository_policy"] for n, s in state.items() if s and s["repository_policy"]},
@@ -306,6 +342,8 @@ def summarise(results: dict, floor_calls: Run, floors: list[Run], slow_floors: l
             "rerun_reads": int(median([len(c.rerun.reads) for c in cases])),
             "rerun_writes": int(median([len(c.rerun.writes) for c in cases])),
             "rerun_changed": max(c.rerun.changed for c in cases),
+            "cold_server_cpu": median([c.cold.server_cpu for c in cases if c.cold.server_cpu is not None]),
+            "rerun_server_cpu": median([c.rerun.server_cpu for c in cases if c.rerun.server_cpu is not None]),
             "runs": len(cases),
         }
     rows[(None, "floor")] = {
@@ -448,6 +486,19 @@ def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
             f"{m['api_calls']} API calls and the rest {fmt(m['rest'])} s — the same start-up cost as a whole "
             "cloudops.ecr module run, paid once per repository."
         )
+    served = [
+        f"{tool} cold {fmt(r['cold_server_cpu'])} s of {fmt(r['cold'])} s, rerun {fmt(r['rerun_server_cpu'])} s "
+        f"of {fmt(r['rerun'])} s"
+        for tool in (*OURS, BASELINE)
+        for r in [rows.get((big, tool))]
+        if r and r.get("cold_server_cpu") == r.get("cold_server_cpu")  # NaN where /proc is missing
+    ]
+    if served:
+        lines.append(
+            f"- **moto's own CPU** at N={big} (the test double serving the calls, on the same cores as Ansible): "
+            f"{'; '.join(served)}. Against AWS that work is done on AWS's side; the rerun at 50 ms per call "
+            "stands in for what calls cost there."
+        )
     extra_ours = ours["slow_rerun"] - ours["rerun"]
     extra_theirs = theirs["slow_rerun"] - theirs["rerun"]
     lines.append(
@@ -475,6 +526,13 @@ def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs
         + ": the baseline's scope (repositories and their policies).",
         f"- **{BASELINE}**: `bench/baseline.yml`, community.aws.ecs_ecr once per repository, given the lifecycle "
         "and repository policies the site playbook applied (read back from moto).",
+        "- Both site runs set "
+        + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in SITE_VARS.items())
+        + ": every repository gets a repository policy as well as the role's lifecycle policy, and the bench "
+        "stops if a repository lacks either.",
+        "- After each reset three untimed requests (STS, ECR, IAM) warm moto up: it builds each backend on its "
+        "first request after a reset (ECR's takes about a second here), a cost of the test double that belongs "
+        "to neither tool.",
         "",
         "## Machine",
         "",
@@ -584,9 +642,9 @@ def main() -> int:
         with MotoServer(region=inventory_region()) as aws, LatencyProxy(aws.url, DELAY, lifetime=3 * 3600) as proxy:
             bench = Bench(aws, proxy, workdir)
             say(f"moto on {aws.url}, latency proxy (+{DELAY * 1000:.0f} ms) on {proxy.url}; warming up")
-            aws.reset()
+            bench.reset()
             bench.converge(CLOUDOPS, repository_names(1), {})
-            aws.reset()
+            bench.reset()
             bench.converge(BASELINE, repository_names(1), {})
             floor_calls = bench.floor(record=True)
             floors, slow_floors, bares = [], [], []

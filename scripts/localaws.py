@@ -90,6 +90,15 @@ class MotoServer:
         )
         return env
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used so far (user + system), or None where /proc is missing."""
+        try:
+            with open(f"/proc/{self._process.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, AttributeError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _post(self, path: str) -> bytes:
         request = urllib.request.Request(f"{self.url}{path}", data=b"", method="POST")
         with urllib.request.urlopen(request, timeout=30) as response:

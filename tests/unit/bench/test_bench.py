@@ -16,7 +16,7 @@ BENCH = os.path.join(
 sys.path.insert(0, BENCH)
 
 from latency_proxy import LatencyProxy
-from run import BASELINE, CLOUDOPS, REGISTRY_ONLY, ratios, table
+from run import BASELINE, CLOUDOPS, REGISTRY_ONLY, BenchError, policies_of, ratios, table
 
 
 def ecr_through(url: str, aws):
@@ -106,3 +106,34 @@ def test_the_table_has_a_line_per_tool_and_size_and_the_floor(rows):
     lines = table(rows)
     assert len(lines) == 2 + 6 + 1
     assert lines[-1].startswith("| - | floor (bench/floor.yml) | - | 2.40 |")
+
+
+def state(lifecycle=True, repository=True):
+    return {
+        "image_tag_mutability": "IMMUTABLE",
+        "lifecycle_policy": {"rules": []} if lifecycle else None,
+        "repository_policy": {"Statement": []} if repository else None,
+    }
+
+
+def test_the_policies_the_site_applied_are_handed_to_the_baseline():
+    policies = policies_of({"a": state(), "b": state()})
+    assert set(policies["lifecycle"]) == set(policies["repository"]) == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    ("repo", "named"),
+    [(state(repository=False), "repository_policy"), (state(lifecycle=False), "lifecycle_policy"), (None, "policy")],
+)
+def test_a_repository_without_a_policy_stops_the_bench(repo, named):
+    with pytest.raises(BenchError, match=rf"svc-001 \(.*{named}"):
+        policies_of({"svc-000": state(), "svc-001": repo})
+
+
+def test_the_server_cpu_time_grows_with_the_calls_it_serves(aws):
+    ecr = ecr_through(aws.url, aws)
+    before = aws.cpu_seconds()
+    for _ in range(40):
+        ecr.describe_repositories()
+    after = aws.cpu_seconds()
+    assert before is not None and after > before
