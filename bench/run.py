@@ -22,6 +22,7 @@ import argparse
 import datetime
 import glob
 import json
+import math
 import os
 import platform
 import re
@@ -276,8 +277,8 @@ def policies_of(state: dict) -> dict:
     if lacking:
         raise BenchError(f"the site playbook left repositories without policies to compare: {', '.join(lacking[:5])}")
     return {
-        "lifecycle": {n: s["lifecycle_policy"] for n, s in state.items() if s and s["lifecycle_policy"]},
-        "repository": {n: s["repository_policy"] for n, s in state.items() if s and s["repository_policy"]},
+        "lifecycle": {n: s["lifecycle_policy"] for n, s in state.items()},
+        "repository": {n: s["repository_policy"] for n, s in state.items()},
     }
 
 
@@ -491,7 +492,7 @@ def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
         f"of {fmt(r['rerun'])} s"
         for tool in (*OURS, BASELINE)
         for r in [rows.get((big, tool))]
-        if r and r.get("cold_server_cpu") == r.get("cold_server_cpu")  # NaN where /proc is missing
+        if r and not math.isnan(r.get("cold_server_cpu", math.nan))  # NaN where /proc is missing
     ]
     if served:
         lines.append(
