@@ -60,20 +60,43 @@ def _handler(upstream: urllib.parse.SplitResult, delay: float, slots: threading.
             # delayed ACK add ~40 ms to every response, on top of the delay we mean to add.
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        upstream_connection: http.client.HTTPConnection | None = None
+
+        def _upstream(self, body: bytes | None, headers: dict) -> tuple[int, str, list, bytes]:
+            """One request upstream, on an upstream connection of this client connection's own, kept
+            open as the client keeps its own (AWS doesn't add a TCP connection to every call)."""
+            try:
+                return self._exchange(body, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._close_upstream()  # closed by the server while idle: once more, on a new one
+                return self._exchange(body, headers)
+
+        def _exchange(self, body: bytes | None, headers: dict) -> tuple[int, str, list, bytes]:
+            if self.upstream_connection is None:
+                self.upstream_connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
+            self.upstream_connection.request(self.command, self.path, body=body, headers=headers)
+            response = self.upstream_connection.getresponse()
+            payload = response.read()
+            if response.will_close:
+                self._close_upstream()
+            return response.status, response.reason, response.getheaders(), payload
+
+        def _close_upstream(self) -> None:
+            if self.upstream_connection is not None:
+                self.upstream_connection.close()
+                self.upstream_connection = None
+
+        def finish(self) -> None:
+            super().finish()
+            self._close_upstream()
+
         def _forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             with slots:
                 time.sleep(delay)
-                connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
-                try:
-                    connection.request(self.command, self.path, body=body, headers=headers)
-                    response = connection.getresponse()
-                    payload = response.read()
-                    status, reason, reply_headers = response.status, response.reason, response.getheaders()
-                finally:
-                    connection.close()
+                status, reason, reply_headers, payload = self._upstream(body, headers)
             counter.add()
             self.send_response(status, reason)
             for key, value in reply_headers:

@@ -3,9 +3,12 @@ ratios and target verdicts follow from the medians (``make bench`` itself runs f
 
 from __future__ import annotations
 
+import http.client
 import os
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -54,6 +57,50 @@ def test_the_proxy_delays_concurrent_calls_side_by_side(aws):
         elapsed = time.perf_counter() - started
     assert proxy.requests == 4
     assert 1.0 <= elapsed < 3.0  # four calls at once: about one delay, not four (4 s)
+
+
+def test_the_proxy_keeps_its_upstream_connection_open_across_calls():
+    """A new TCP connection to the endpoint per call is a cost AWS doesn't add: one client
+    connection is forwarded on one upstream connection, re-opened if the endpoint closes it."""
+    connections = []
+
+    class Upstream(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            connections.append(self.client_address)
+
+        def do_GET(self):
+            close = self.path == "/close"
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with LatencyProxy(f"http://127.0.0.1:{server.server_address[1]}", delay=0.0) as proxy:
+            client = http.client.HTTPConnection("127.0.0.1", int(proxy.url.rsplit(":", 1)[1]), timeout=10)
+            bodies = []
+            for path in ("/a", "/b", "/c", "/close", "/d", "/e"):
+                client.request("GET", path)
+                bodies.append(client.getresponse().read())
+            client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert bodies == [b"ok"] * 6
+    assert proxy.requests == 6
+    assert len(connections) == 2  # /a to /close on one, /d and /e on the next
 
 
 def row(cold, rerun, slow, reads, writes=0):
