@@ -571,6 +571,10 @@ def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs
         "",
         "## Targets",
         "",
+        f"The comparison of equal scope is **{REGISTRY_ONLY}**: it builds what the {BASELINE} builds. "
+        f"**{CLOUDOPS}** also builds the GitHub OIDC provider, the CI role and the Image Updater role, which "
+        "the baseline does not; its verdicts are shown for information.",
+        "",
         *target_lines,
         "",
         "## Same state",
