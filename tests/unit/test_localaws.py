@@ -13,12 +13,12 @@ def test_the_endpoint_keeps_a_connection_open_between_calls(aws):
     connection = http.client.HTTPConnection("127.0.0.1", aws.port, timeout=30)
     try:
         sockets = []
-        for _ in range(3):
+        for call in (1, 2, 3):
             connection.request("GET", "/moto-api/data.json")
             response = connection.getresponse()
             response.read()
-            assert response.status == 200
-            assert not response.will_close  # werkzeug's server answers every request "Connection: close"
+            assert response.status == 200, call
+            assert not response.will_close, call  # werkzeug's server answers every request "Connection: close"
             sockets.append(connection.sock)
     finally:
         connection.close()
