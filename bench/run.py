@@ -40,7 +40,7 @@ ROOT = os.path.dirname(BENCH)
 sys.path[:0] = [os.path.join(ROOT, "scripts"), BENCH]
 
 from latency_proxy import LatencyProxy
-from localaws import MotoServer, split_calls
+from localaws import MotoServer, client_for, split_calls
 
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 INVENTORY = "inventories/dev"
@@ -163,9 +163,9 @@ class Bench:
         the account's IAM backends on any request (0.1 to 0.2 s here), ECR's on the first ECR call
         (0.6 to 1.1 s). A cost of the test double that belongs to neither tool, kept out of the runs."""
         self.aws.reset()
-        _client(self.direct, "sts").get_caller_identity()
-        _client(self.direct, "ecr").describe_repositories()
-        _client(self.direct, "iam").list_roles(MaxItems=1)
+        client_for(self.direct, "sts").get_caller_identity()
+        client_for(self.direct, "ecr").describe_repositories()
+        client_for(self.direct, "iam").list_roles(MaxItems=1)
 
     def case(self, tool: str, names: list[str], policies: dict) -> Case:
         self.reset()
@@ -222,21 +222,9 @@ class Bench:
         }
 
 
-def _client(env: dict, service: str):
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
 def registry_state(env: dict, names: list[str]) -> dict:
     """What moto holds for the named repositories (tags aside: ecs_ecr cannot set them)."""
-    ecr = _client(env, "ecr")
+    ecr = client_for(env, "ecr")
     repos = {}
     for page in ecr.get_paginator("describe_repositories").paginate():
         repos.update({r["repositoryName"]: r for r in page["repositories"]})

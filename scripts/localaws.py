@@ -88,6 +88,10 @@ class MotoServer:
         )
         return env
 
+    def client(self, service: str, endpoint: str | None = None):
+        """A boto3 client for ``service`` on this endpoint (or ``endpoint``, e.g. a proxy)."""
+        return client_for(self.env(endpoint=endpoint), service)
+
     def cpu_seconds(self) -> float | None:
         """CPU time the server process has used so far (user + system), or None where /proc is missing."""
         try:
@@ -115,6 +119,19 @@ class MotoServer:
         with urllib.request.urlopen(f"{self.url}/moto-api/recorder/download-recording", timeout=30) as response:
             lines = response.read().decode().splitlines()
         return [json.loads(line) for line in lines if line.strip()]
+
+
+def client_for(env: dict, service: str):
+    """A boto3 client made from an environment that ``MotoServer.env`` returned."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def operation(request: dict) -> str:

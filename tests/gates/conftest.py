@@ -65,16 +65,3 @@ def installed(tarball, tmp_path_factory) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (path / "ansible_collections" / "cloudops" / "ecr" / "MANIFEST.json").is_file()
     return str(path)
-
-
-def client(aws, service: str):
-    import boto3
-
-    env = aws.env()
-    return boto3.client(
-        service,
-        endpoint_url=aws.url,
-        region_name=aws.region,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )

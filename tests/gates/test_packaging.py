@@ -7,7 +7,7 @@ import os
 import tarfile
 
 import pytest
-from conftest import BIN, client, galaxy, outside_env, run
+from conftest import BIN, galaxy, outside_env, run
 
 # What a cloudops.ecr tarball may hold: the collection, not the project around it.
 SHIPPED = (
@@ -87,7 +87,7 @@ def test_installed_module_by_fqcn_creates_repositories(installed, aws, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "CHANGED" in result.stdout, result.stdout
 
-    repos = {r["repositoryName"]: r for r in client(aws, "ecr").describe_repositories()["repositories"]}
+    repos = {r["repositoryName"]: r for r in aws.client("ecr").describe_repositories()["repositories"]}
     assert sorted(repos) == ["packaged/api", "packaged/web"]
     assert all(r["imageTagMutability"] == "IMMUTABLE" for r in repos.values())
     assert all(r["imageScanningConfiguration"]["scanOnPush"] for r in repos.values())
@@ -124,9 +124,9 @@ def test_installed_role_by_fqcn_converges_the_registry(installed, aws, role_play
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
-    ecr = client(aws, "ecr")
+    ecr = aws.client("ecr")
     names = sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
     assert names == ["example-org/packaged-app", "packaged-tools"]
     assert ecr.get_lifecycle_policy(repositoryName="example-org/packaged-app")["lifecyclePolicyText"]
-    roles = [r["RoleName"] for r in client(aws, "iam").list_roles()["Roles"]]
+    roles = [r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]]
     assert "github-actions" in roles, roles

@@ -16,7 +16,7 @@ import stat
 
 import ansible_runner
 import pytest
-from conftest import BIN, ROOT, client, run
+from conftest import BIN, ROOT, run
 from sanity import checkout_files
 
 IDENT = "job-1"
@@ -75,7 +75,7 @@ def test_site_runs_through_ansible_runner_as_awx_runs_it(job, aws):
     runner, data_dir = job
     assert (runner.status, runner.rc) == ("successful", 0), runner.stdout.read()[-4000:]
 
-    names = sorted(r["repositoryName"] for r in client(aws, "ecr").describe_repositories()["repositories"])
+    names = sorted(r["repositoryName"] for r in aws.client("ecr").describe_repositories()["repositories"])
     assert names, "the job created no repository"
 
     artifacts = stats_artifacts(data_dir)

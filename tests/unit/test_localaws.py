@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 
-import boto3
 from localaws import split_calls
 
 
@@ -26,14 +25,7 @@ def test_the_endpoint_keeps_a_connection_open_between_calls(aws):
 
 
 def test_the_recorder_sees_the_calls_between_start_and_stop_only(aws):
-    env = aws.env()
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=aws.url,
-        region_name=aws.region,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    ecr = aws.client("ecr")
     ecr.create_repository(repositoryName="before/recording")
     aws.start_recording()
     ecr.describe_repositories()

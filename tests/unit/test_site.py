@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 
-import boto3
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,23 +38,12 @@ def recap(result: subprocess.CompletedProcess) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
-def client(aws, service):
-    env = aws.env()
-    return boto3.client(
-        service,
-        endpoint_url=aws.url,
-        region_name=aws.region,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
 def test_site_converges_then_a_rerun_changes_nothing(aws, tmp_path):
     outputs = tmp_path / "dev.json"
     first = playbook(aws, "site.yml", "-i", "inventories/dev", "-e", f"ecr_registry_outputs_file={outputs}")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr
     assert recap(first)["changed"] > 0
-    ecr = client(aws, "ecr")
+    ecr = aws.client("ecr")
     names = sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
     assert names == sorted(
         ["example-org/web-app", "example-org/api-service", "example-org/worker", "my-web-app", "api-service"]
@@ -73,7 +61,7 @@ def test_site_converges_then_a_rerun_changes_nothing(aws, tmp_path):
     assert set(data["repository_arns"]) == set(names)
     assert data["account_id"] == "123456789012"
     assert data["github_repository_arns"]["example-org/worker"] == data["repository_arns"]["example-org/worker"]
-    iam = client(aws, "iam")
+    iam = aws.client("iam")
     updater = iam.get_role(RoleName="argocd-image-updater-dev")["Role"]
     assert data["image_updater_role_arn"] == updater["Arn"]
     assert data["ci_role_arns"] == {"github-actions": iam.get_role(RoleName="github-actions")["Role"]["Arn"]}
@@ -117,7 +105,7 @@ def test_invalid_repository_name_fails_and_nothing_is_created(aws, scope):
     for name in ("Bad_Name", "257 characters", "a//b"):
         assert name in result.stdout
     assert writes == []
-    assert client(aws, "ecr").describe_repositories()["repositories"] == []
+    assert aws.client("ecr").describe_repositories()["repositories"] == []
 
 
 @pytest.mark.parametrize(
@@ -140,7 +128,7 @@ def test_without_a_region_the_run_fails_naming_it_and_writes_nothing(aws, scope,
     assert result.returncode != 0
     assert message in result.stdout, result.stdout
     assert writes == [] and reads == []
-    assert client(aws, "ecr").describe_repositories()["repositories"] == []
+    assert aws.client("ecr").describe_repositories()["repositories"] == []
 
 
 @pytest.mark.parametrize("env", ["dev", "pro"])
@@ -171,7 +159,7 @@ def test_site_builds_the_ci_role_and_per_environment_image_updater_roles(aws):
 
     dev = playbook(aws, "site.yml", "-i", "inventories/dev")
     assert dev.returncode == 0, dev.stdout[-3000:] + dev.stderr
-    iam = client(aws, "iam")
+    iam = aws.client("iam")
     providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert len(providers) == 1 and providers[0]["Arn"].endswith("oidc-provider/token.actions.githubusercontent.com")
 
@@ -193,7 +181,7 @@ def test_site_builds_the_ci_role_and_per_environment_image_updater_roles(aws):
     for name in iam.list_role_policies(RoleName="github-actions")["PolicyNames"]:
         statements += iam.get_role_policy(RoleName="github-actions", PolicyName=name)["PolicyDocument"]["Statement"]
     assert iam.list_attached_role_policies(RoleName="github-actions")["AttachedPolicies"] == []
-    repo_arns = {r["repositoryArn"] for r in client(aws, "ecr").describe_repositories()["repositories"]}
+    repo_arns = {r["repositoryArn"] for r in aws.client("ecr").describe_repositories()["repositories"]}
     github_arns = {a for a in repo_arns if "/example-org/" in a}
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -269,4 +257,4 @@ def test_credentials_a_play_sets_in_module_defaults_reach_every_task_of_the_role
     no_env_credentials = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
     result = playbook(aws, str(playbook_file), "-i", "inventories/dev", env_extra=no_env_credentials)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert client(aws, "iam").get_role(RoleName="argocd-image-updater-dev")["Role"]["Arn"]
+    assert aws.client("iam").get_role(RoleName="argocd-image-updater-dev")["Role"]["Arn"]

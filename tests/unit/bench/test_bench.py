@@ -10,7 +10,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import boto3
 import pytest
 
 BENCH = os.path.join(
@@ -23,14 +22,7 @@ from run import BASELINE, CLOUDOPS, REGISTRY_ONLY, BenchError, policies_of, rati
 
 
 def ecr_through(url: str, aws):
-    env = aws.env()
-    return boto3.client(
-        "ecr",
-        endpoint_url=url,
-        region_name=aws.region,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return aws.client("ecr", endpoint=url)
 
 
 def test_the_proxy_forwards_every_call_at_least_the_delay_later(aws):
