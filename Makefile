@@ -10,13 +10,14 @@ LINK      := .collections/ansible_collections/cloudops/ecr
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo test units sanity molecule lint bench clean
+.PHONY: help setup demo test units integration sanity molecule lint bench clean
 
 help:
 	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it"
 	@echo "make test   - set up and run every gate: lint sanity units docs packaging ee runner molecule"
 	@echo "make lint   - static gates only (ruff check, ruff format --check, ansible-lint)"
-	@echo "make units  - pytest over tests/unit (rules, modules on moto, role, site)"
+	@echo "make units  - pytest over tests/unit (rules, modules on moto in-process)"
+	@echo "make integration - pytest over tests/integration (site, role and faults on a moto server)"
 	@echo "make sanity - ansible-test sanity (--local, Python 3.12)"
 	@echo "make bench  - benchmark against the community.aws.ecs_ecr baseline"
 
@@ -37,21 +38,24 @@ $(LINK):
 demo: setup
 	$(PY) scripts/demo.py
 
-# The gates live in tests/run-all.sh (one definition each); these targets run one of them.
+# The gates live in scripts/gates.sh (one definition each); these targets run one of them.
 units: setup
-	@bash tests/run-all.sh units
+	@bash scripts/gates.sh units
+
+integration: setup
+	@bash scripts/gates.sh integration
 
 sanity: setup
-	@bash tests/run-all.sh sanity
+	@bash scripts/gates.sh sanity
 
 molecule: setup
 	cd extensions && $(CURDIR)/$(BIN)/molecule test -s default
 
 lint: setup
-	@bash tests/run-all.sh lint
+	@bash scripts/gates.sh lint
 
 test: setup
-	@bash tests/run-all.sh
+	@bash scripts/gates.sh
 
 bench: setup
 	$(PY) bench/run.py

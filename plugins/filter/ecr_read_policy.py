@@ -52,8 +52,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.module_utils import iam_documents
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules import iam_documents
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput
 
 
 def ecr_read_policy(repository_names, account_id, region, partition="aws"):

@@ -50,8 +50,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.module_utils import iam_documents
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules import iam_documents
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput
 
 
 def pod_identity_trust_policy(account_id, cluster_name, namespace="argocd", service_account="argocd-image-updater"):

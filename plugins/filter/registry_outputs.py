@@ -65,7 +65,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.module_utils.repository import repository_name_for_github
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import repository_name_for_github
 
 
 def _ran(result) -> dict:

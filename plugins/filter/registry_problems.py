@@ -43,13 +43,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.module_utils.github_oidc import ci_role_request
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import image_updater_request
-from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.github import ci_role_request
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.image_updater import image_updater_request
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan import (
     desired_lifecycle_policies,
     desired_repositories_with_lifecycle,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput
 
 CHECKS = {
     "repositories": desired_repositories_with_lifecycle,

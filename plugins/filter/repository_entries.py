@@ -59,7 +59,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.module_utils.repository import repository_name_for_github
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import repository_name_for_github
 
 
 def repository_entries(github_repos, extra=None, overrides=None, lifecycle=None):

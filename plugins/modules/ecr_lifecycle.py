@@ -232,14 +232,7 @@ repositories:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import aws_client, input_checked
-from ansible_collections.cloudops.ecr.plugins.module_utils.ecr_lifecycle_access import EcrLifecycle
-from ansible_collections.cloudops.ecr.plugins.module_utils.lifecycle_plan import (
-    desired_lifecycle_policies,
-    guard_refusals,
-    plan_lifecycle,
-    refused_message,
-)
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.ecr_lifecycle import EcrLifecycleRunner
 
 ARGUMENT_SPEC = dict(
     repositories=dict(type="list", elements="raw", required=True),
@@ -250,52 +243,11 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def plan(module, access, specs):
-    """One previewed plan per repository; fails before any write when one is missing or refused."""
-    current, missing = access.current_policies([s.name for s in specs])
-    needed = [s.name for s in specs if s.name in missing and s.policy is not None]
-    if needed and not module.check_mode:
-        module.fail_json(
-            msg=f"These repositories do not exist: {', '.join(needed)}; create them first "
-            "(cloudops.ecr.ecr_repository). Nothing was changed.",
-            missing_repositories=needed,
-        )
-    plans = [plan_lifecycle(spec, current.get(spec.name)) for spec in specs]
-    plans = access.previewed(plans, existing=set(current))
-    refusals = guard_refusals(plans)
-    if refusals:
-        module.fail_json(msg=refused_message(refusals), repositories=[result(p, applied=False) for p in plans])
-    return plans
-
-
-def result(plan, applied=True):
-    return {"name": plan.spec.name, **plan.result(applied)}
-
-
 def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[("policy", "rules")]
     )
-    with input_checked(module):
-        specs, warnings = desired_lifecycle_policies(module.params)
-    for warning in warnings:
-        module.warn(warning)
-    access = EcrLifecycle(aws_client(module, "ecr"))
-    try:
-        plans = plan(module, access, specs)
-    except Exception as exc:  # botocore ClientError / BotoCoreError from a read
-        module.fail_json_aws(exc, msg="Reading lifecycle policies and images failed")
-
-    if not module.check_mode:
-        access.write(module, plans, done=lambda written: [result(p) for p in plans if p.spec.name in written])
-
-    results = [result(p) for p in plans]
-    diffs = [{**p.diff(), "before_header": p.spec.name, "after_header": p.spec.name} for p in plans if p.changes]
-    module.exit_json(
-        changed=any(r["changed"] for r in results),
-        repositories=results,
-        diff=diffs if module._diff else [],
-    )
+    EcrLifecycleRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -219,40 +219,9 @@ roles:
       elements: str
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
-    aws_client,
-    fail_for,
-    first_error,
-    input_checked,
-    run_concurrently,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.github_oidc import (
-    DEFAULT_SUBJECTS,
-    GITHUB_OIDC_AUDIENCE,
-    GITHUB_OIDC_HOST,
-    GITHUB_OIDC_URL,
-    ci_role_request,
-    github_provider_arn,
-    github_subject_claims,
-    github_trust_policy,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_access import (
-    IAM_RETRY,
-    IamAccess,
-    RoleSpec,
-    plan_role,
-    role_after,
-    role_view,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
-    check_role_document_sizes,
-    ecr_push_policy,
-    repository_arn,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.github import DEFAULT_SUBJECTS
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.github_oidc_role import GithubOidcRoleRunner
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -272,154 +241,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def ensure_provider(module, iam, provider_arn, thumbprints, tags):
-    """Create the provider if missing; keep sts.amazonaws.com among its client ids."""
-    current = iam.find_provider(GITHUB_OIDC_HOST)
-    if current is None:
-        if not module.check_mode:
-            provider_arn = iam.create_provider(GITHUB_OIDC_URL, [GITHUB_OIDC_AUDIENCE], list(thumbprints or []), tags)
-        return {"arn": provider_arn, "client_ids": [GITHUB_OIDC_AUDIENCE], "changes": ["created"]}, {
-            "before": {},
-            "after": {"url": GITHUB_OIDC_URL, "client_ids": [GITHUB_OIDC_AUDIENCE]},
-        }
-    changes = []
-    client_ids = list(current.client_ids)
-    if GITHUB_OIDC_AUDIENCE not in client_ids:
-        changes.append("client_id")
-        client_ids.append(GITHUB_OIDC_AUDIENCE)
-        if not module.check_mode:
-            iam.add_client_id(current.arn, GITHUB_OIDC_AUDIENCE)
-    if thumbprints is not None and sorted(t.lower() for t in thumbprints) != sorted(
-        t.lower() for t in current.thumbprints
-    ):
-        changes.append("thumbprints")
-        if not module.check_mode:
-            iam.set_thumbprints(current.arn, list(thumbprints))
-    before = {"url": current.url, "client_ids": list(current.client_ids), "thumbprints": list(current.thumbprints)}
-    after = {**before, "client_ids": client_ids, "thumbprints": list(thumbprints or current.thumbprints)}
-    return {"arn": current.arn, "client_ids": client_ids, "changes": changes}, {"before": before, "after": after}
-
-
-def role_specs(module, request, provider_arn, account_id, partition):
-    """The documents of every role: trust from the repos and subjects, push on the repository ARNs."""
-    params = module.params
-    specs = []
-    for role in request.roles:
-        arns = [repository_arn(partition, module.region, account_id, name) for name in role.repositories]
-        new_role_description = f"GitHub Actions OIDC: push to ECR {', '.join(role.repositories)} (cloudops.ecr)"
-        if len(new_role_description) > 1000:
-            new_role_description = "GitHub Actions OIDC: push to ECR (cloudops.ecr)"
-        trust = github_trust_policy(provider_arn, role.github_repos, request.subjects)
-        policy = ecr_push_policy(arns, "repositories")
-        for warning in check_role_document_sizes(role.name, trust, policy):
-            module.warn(warning)
-        specs.append(
-            RoleSpec(
-                name=role.name,
-                path=request.path,
-                trust_policy=trust,
-                policy_name=params["policy_name"],
-                policy=policy,
-                max_session_duration=request.max_session_duration,
-                description=request.description,
-                new_role_description=new_role_description,
-                permissions_boundary=request.permissions_boundary,
-                tags=params["tags"],
-                purge_tags=params["purge_tags"],
-            )
-        )
-    return specs
-
-
-def role_entry(role, arn, present, changes, request):
-    return {
-        "name": role.name,
-        "arn": arn,
-        "github_repos": [r.claim_name for r in role.github_repos],
-        "repositories": list(role.repositories),
-        "subjects": github_subject_claims(role.github_repos, request.subjects) if role.github_repos else [],
-        "state": "present" if present else "absent",
-        "changed": bool(changes),
-        "changes": changes,
-    }
-
-
-def ensure_roles_present(module, iam, request, specs):
-    policy_name = module.params["policy_name"]
-    outcomes = run_concurrently(lambda spec: iam.role_state(spec.name, policy_name), specs)
-    failed = first_error(outcomes)
-    if failed:
-        fail_for(module, failed.error, f"Reading role {failed.item.name}")
-    states = {o.item.name: o.result for o in outcomes}
-    problems, plans = Problems(), {}
-    for spec in specs:
-        try:
-            plans[spec.name] = plan_role(spec, states[spec.name], compare_policies)
-        except InvalidInput as exc:
-            problems.extend(exc)
-    with input_checked(module):
-        problems.raise_if_any()
-
-    after = {s.name: role_after(s, states[s.name], plans[s.name]) for s in specs}
-    to_write = [s for s in specs if plans[s.name].changed]
-    if not module.check_mode:
-
-        def write(spec):
-            if plans[spec.name].create:
-                return iam.create_role(spec).arn
-            iam.update_role(spec, plans[spec.name])
-            return states[spec.name].arn
-
-        outcomes = run_concurrently(write, to_write)
-        for outcome in outcomes:
-            if outcome.error is None:
-                after[outcome.item.name] = role_after(
-                    outcome.item, states[outcome.item.name], plans[outcome.item.name], outcome.result
-                )
-        failed = first_error(outcomes)
-        if failed:
-            fail_for(module, failed.error, f"Writing role {failed.item.name}", changed=True)
-
-    results, diffs = [], []
-    for role, spec in zip(request.roles, specs, strict=True):
-        plan = plans[spec.name]
-        results.append(role_entry(role, after[spec.name].arn, True, plan.changes, request))
-        if plan.changed:
-            diffs.append(
-                {
-                    "before": role_view(states[spec.name]),
-                    "after": role_view(after[spec.name]),
-                    "before_header": f"role {spec.name}",
-                    "after_header": f"role {spec.name}",
-                }
-            )
-    return results, diffs
-
-
-def ensure_roles_absent(module, iam, request):
-    policy_name = module.params["policy_name"]
-    outcomes = run_concurrently(lambda role: iam.role_state(role.name, policy_name), request.roles)
-    failed = first_error(outcomes)
-    if failed:
-        fail_for(module, failed.error, f"Reading role {failed.item.name}")
-    existing = [o.item for o in outcomes if o.result is not None]
-    states = {o.item.name: o.result for o in outcomes}
-    if not module.check_mode:
-        failed = first_error(run_concurrently(lambda role: iam.delete_role(role.name), existing))
-        if failed:
-            fail_for(module, failed.error, f"Deleting role {failed.item.name}", changed=True)
-    results, diffs = [], []
-    for role in request.roles:
-        gone = states[role.name] is not None
-        results.append(role_entry(role, None, False, ["deleted"] if gone else [], request))
-        if gone:
-            header = f"role {role.name}"
-            diffs.append(
-                {"before": role_view(states[role.name]), "after": {}, "before_header": header, "after_header": header}
-            )
-    return results, diffs
-
-
 def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC,
@@ -427,44 +248,7 @@ def main():
         required_if=[("state", "present", ["github_repos"]), ("per_repository", True, ["github_repos"])],
         mutually_exclusive=[("per_repository", "repositories")],
     )
-    with input_checked(module):
-        request = ci_role_request(module.params)
-    for warning in request.warnings:
-        module.warn(warning)
-    present = module.params["state"] == "present"
-    if present and not module.region:
-        module.fail_json(msg="region is required: the ECR repository ARNs the role may push to name it")
-
-    account_id, partition = get_aws_account_info(module)
-    iam = IamAccess(aws_client(module, "iam", IAM_RETRY))
-    provider_arn = github_provider_arn(partition, account_id)
-    result = {}
-    try:
-        if present:
-            provider, provider_diff = ensure_provider(
-                module, iam, provider_arn, request.thumbprints, module.params["tags"]
-            )
-            provider_arn = provider["arn"]
-            with input_checked(module):
-                specs = role_specs(module, request, provider_arn, account_id, partition)
-            roles, diffs = ensure_roles_present(module, iam, request, specs)
-            if provider["changes"]:
-                header = f"OIDC provider {GITHUB_OIDC_HOST}"
-                diffs.insert(0, {**provider_diff, "before_header": header, "after_header": header})
-            result["provider"] = provider
-        else:
-            roles, diffs = ensure_roles_absent(module, iam, request)
-    except Exception as exc:  # botocore ClientError / BotoCoreError from a read or the provider
-        module.fail_json_aws(exc, msg="Converging the GitHub OIDC provider and roles failed")
-    if not module.params["per_repository"]:
-        result["role_arn"] = roles[0]["arn"]
-    module.exit_json(
-        changed=any(r["changed"] for r in roles) or bool(result.get("provider", {}).get("changes")),
-        provider_arn=provider_arn,
-        roles=roles,
-        diff=diffs if module._diff else [],
-        **result,
-    )
+    GithubOidcRoleRunner(module).run()
 
 
 if __name__ == "__main__":

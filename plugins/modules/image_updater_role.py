@@ -224,40 +224,8 @@ diff:
   elements: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import (
-    RETRY,
-    aws_client,
-    fail_for,
-    input_checked,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_access import (
-    IAM_RETRY,
-    IamAccess,
-    RoleSpec,
-    plan_role,
-    role_after,
-    role_view,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
-    ecr_read_policy,
-    image_updater_request,
-    pod_identity_trust_policy,
-    repository_arn,
-    role_arn,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import (
-    AssociationRequest,
-    PodIdentityAssociations,
-    apply_association,
-    association_view,
-    ensure_association_absent,
-    planned_association,
-)
-
-NEW_ROLE_DESCRIPTION = "ArgoCD Image Updater: read ECR (cloudops.ecr)"
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.image_updater_role import ImageUpdaterRoleRunner
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -276,151 +244,13 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def role_spec(module, repositories, tags, account_id, partition) -> RoleSpec:
-    """The documents the old filters build: trust for this service account, read on these repositories."""
-    params = module.params
-    arns = [repository_arn(partition, module.region, account_id, name) for name in repositories]
-    return RoleSpec(
-        name=params["name"],
-        path=params["path"],
-        trust_policy=pod_identity_trust_policy(
-            account_id, params["cluster_name"], params["namespace"], params["service_account"]
-        ),
-        policy_name=params["policy_name"],
-        policy=ecr_read_policy(arns, "repositories"),
-        max_session_duration=params["max_session_duration"],
-        description=params["description"],
-        new_role_description=NEW_ROLE_DESCRIPTION,
-        tags=tags,
-        purge_tags=params["purge_tags"],
-    )
-
-
-def role_entry(name, arn, path, changes) -> dict:
-    return {"name": name, "arn": arn, "path": path, "changed": bool(changes), "changes": changes}
-
-
-def diff_entry(before, after, header) -> dict:
-    return {"before": before, "after": after, "before_header": header, "after_header": header}
-
-
-def association_request(module, arn, tags) -> AssociationRequest:
-    params = module.params
-    return AssociationRequest(
-        cluster_name=params["cluster_name"],
-        namespace=params["namespace"],
-        service_account=params["service_account"],
-        role_arn=arn,
-        tags=tags,
-        purge_tags=params["purge_tags"],
-    )
-
-
-def association_header(module) -> str:
-    params = module.params
-    return f"association {params['cluster_name']}/{params['namespace']}/{params['service_account']}"
-
-
-def ensure_present(module, iam, associations, spec, arn):
-    """Read the role and the association, plan both (refusals before any write), then write."""
-    current = iam.role_state(spec.name, spec.policy_name)
-    with input_checked(module):
-        plan = plan_role(spec, current, compare_policies)
-    arn = current.arn if current else arn
-    request = found = association_plan = association_after = None
-    if associations is not None:
-        request = association_request(module, arn, spec.tags)
-        found = associations.find(request.cluster_name, request.namespace, request.service_account)
-        with input_checked(module):
-            association_plan, association_after = planned_association(found, request)
-
-    after = role_after(spec, current, plan, arn)
-    role = role_entry(spec.name, arn, spec.path, plan.changes)
-    if plan.changed and not module.check_mode:
-        try:
-            if plan.create:
-                after = iam.create_role(spec)
-                role["arn"] = arn = after.arn
-            else:
-                iam.update_role(spec, plan)
-        except Exception as exc:  # botocore ClientError / BotoCoreError
-            fail_for(module, exc, f"Writing role {spec.name}", changed=True, role_arn=arn)
-    diffs = [diff_entry(role_view(current), role_view(after), f"role {spec.name}")] if plan.changed else []
-    result = {"role_arn": arn, "role": role, "association": None, "changed": plan.changed}
-    if request is None:
-        return result, diffs
-
-    if association_plan.changed and not module.check_mode:
-        try:
-            association_after = apply_association(
-                associations, found, request, association_plan, association_after, role_is_new=plan.create
-            )
-        except Exception as exc:  # botocore ClientError / BotoCoreError
-            fail_for(module, exc, "Writing the Pod Identity association", changed=True, role_arn=arn, role=role)
-    if association_plan.changed:
-        diffs.append(diff_entry(association_view(found), association_after, association_header(module)))
-    result["association"] = {} if module.check_mode and found is None else association_after
-    result["changed"] = plan.changed or association_plan.changed
-    return result, diffs
-
-
-def ensure_absent(module, iam, associations, arn):
-    """The association first (only when it gives this role), then the role with its policies."""
-    params = module.params
-    current = iam.role_state(params["name"], params["policy_name"])
-    arn = current.arn if current else arn
-    result = {"role_arn": arn, "association": None}
-    diffs, association_changes = [], []
-    if associations is not None:
-        found = associations.find(params["cluster_name"], params["namespace"], params["service_account"])
-        if found is not None and found.role_arn != arn:
-            module.warn(f"The association of {found.service_account!r} gives role {found.role_arn}: left alone")
-            result["association"] = association_view(found)
-        else:
-            association_changes = ensure_association_absent(associations, found, module.check_mode)
-            result["association"] = {}
-        if association_changes:
-            diffs.append(diff_entry(association_view(found), {}, association_header(module)))
-    changes = ["deleted"] if current else []
-    if current and not module.check_mode:
-        try:
-            iam.delete_role(current.name)
-        except Exception as exc:  # botocore ClientError / BotoCoreError
-            fail_for(module, exc, f"Deleting role {current.name}", changed=True, **result)
-    if current:
-        diffs.insert(0, diff_entry(role_view(current), {}, f"role {current.name}"))
-    result["role"] = role_entry(params["name"], arn, current.path if current else params["path"], changes)
-    result["changed"] = bool(changes or association_changes)
-    return result, diffs
-
-
 def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
         required_if=[("state", "present", ["cluster_name", "repositories"]), ("association", True, ["cluster_name"])],
     )
-    params = module.params
-    with input_checked(module):
-        repositories, tags = image_updater_request(params)
-    present = params["state"] == "present"
-    if present and not module.region:
-        module.fail_json(msg="region is required: the ECR repository ARNs the role may read name it")
-
-    account_id, partition = get_aws_account_info(module)
-    arn = role_arn(partition, account_id, params["name"], params["path"])
-    iam = IamAccess(aws_client(module, "iam", IAM_RETRY))
-    associations = PodIdentityAssociations(aws_client(module, "eks", RETRY)) if params["association"] else None
-    try:
-        if present:
-            with input_checked(module):
-                spec = role_spec(module, repositories, tags, account_id, partition)
-            result, diffs = ensure_present(module, iam, associations, spec, arn)
-        else:
-            result, diffs = ensure_absent(module, iam, associations, arn)
-    except Exception as exc:  # botocore ClientError / BotoCoreError from a read
-        module.fail_json_aws(exc, msg=f"Converging the Image Updater role {params['name']!r} failed")
-    module.exit_json(account_id=account_id, partition=partition, diff=diffs if module._diff else [], **result)
+    ImageUpdaterRoleRunner(module).run()
 
 
 if __name__ == "__main__":

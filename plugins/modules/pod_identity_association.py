@@ -110,19 +110,9 @@ changes:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.cloudops.ecr.plugins.module_utils.aws_access import RETRY, aws_client, input_checked
-from ansible_collections.cloudops.ecr.plugins.module_utils.iam_documents import (
-    validate_pod_identity_target,
-    validate_role_arn,
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.pod_identity_association import (
+    PodIdentityAssociationRunner,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils.pod_identity import (
-    AssociationRequest,
-    PodIdentityAssociations,
-    association_view,
-    ensure_association_absent,
-    ensure_association_present,
-)
-from ansible_collections.cloudops.ecr.plugins.module_utils.validation import InvalidInput, Problems
 
 ARGUMENT_SPEC = dict(
     cluster_name=dict(type="str", required=True),
@@ -135,53 +125,11 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def validate(params) -> None:
-    problems = Problems()
-    try:
-        validate_pod_identity_target(params["cluster_name"], params["namespace"], params["service_account"])
-    except InvalidInput as exc:
-        problems.extend(exc)
-    if params["state"] == "present":
-        try:
-            validate_role_arn(params["role_arn"])
-        except InvalidInput as exc:
-            problems.extend(exc)
-    problems.raise_if_any()
-
-
 def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_if=[("state", "present", ["role_arn"])]
     )
-    params = module.params
-    with input_checked(module):
-        validate(params)
-    request = AssociationRequest(
-        cluster_name=params["cluster_name"],
-        namespace=params["namespace"],
-        service_account=params["service_account"],
-        role_arn=params["role_arn"],
-        tags=params["tags"],
-        purge_tags=params["purge_tags"],
-    )
-    associations = PodIdentityAssociations(aws_client(module, "eks", RETRY))
-    try:
-        current = associations.find(request.cluster_name, request.namespace, request.service_account)
-        if params["state"] == "present":
-            with input_checked(module):
-                changes, after = ensure_association_present(associations, current, request, module.check_mode)
-        else:
-            changes, after = ensure_association_absent(associations, current, module.check_mode), {}
-    except Exception as exc:  # botocore ClientError / BotoCoreError
-        module.fail_json_aws(exc, msg=f"Pod Identity association in cluster {params['cluster_name']!r} failed")
-    header = f"{params['cluster_name']}/{params['namespace']}/{params['service_account']}"
-    diff = {"before": association_view(current), "after": after, "before_header": header, "after_header": header}
-    module.exit_json(
-        changed=bool(changes),
-        changes=changes,
-        association={} if module.check_mode and current is None else after,
-        diff=diff if module._diff and changes else {},
-    )
+    PodIdentityAssociationRunner(module).run()
 
 
 if __name__ == "__main__":

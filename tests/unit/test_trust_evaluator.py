@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cloudops.ecr.tests.unit.trust_evaluator import (
+from ansible_collections.cloudops.ecr.tests.helpers.trust_evaluator import (
     Request,
     Unsupported,
     allows_service,

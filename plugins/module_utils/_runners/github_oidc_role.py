@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run of ``github_oidc_role``: the account's GitHub OIDC provider (created or reused) and the
+CI role(s), every role read and planned before the first write, then written concurrently."""
+
+from __future__ import annotations
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import (
+    IAM_RETRY,
+    aws_client,
+    raise_first_error,
+    results_by_item,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils._aws.iam import IamAccess
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.github import (
+    GITHUB_OIDC_AUDIENCE,
+    GITHUB_OIDC_HOST,
+    GITHUB_OIDC_URL,
+    ci_role_entry,
+    ci_role_request,
+    ci_role_specs,
+    github_provider_arn,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import (
+    plan_provider,
+    plan_role,
+    provider_view,
+    role_after,
+    role_view,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import Problems
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import Runner, diff_entry
+
+
+class GithubOidcRoleRunner(Runner):
+    def validate(self):
+        request = ci_role_request(self.params)
+        self.warn(request.warnings)
+        if self.params["state"] == "present" and not self.module.region:
+            self.module.fail_json(msg="region is required: the ECR repository ARNs the role may push to name it")
+        return request
+
+    def converge(self, request):
+        account_id, partition = get_aws_account_info(self.module)
+        self.iam = IamAccess(aws_client(self.module, "iam", IAM_RETRY))
+        provider_arn = github_provider_arn(partition, account_id)
+        if self.params["state"] == "absent":
+            roles, diffs = self.roles_absent(request)
+            result = {"provider_arn": provider_arn}
+        else:
+            provider, provider_diff = self.provider(provider_arn)
+            specs, warnings = ci_role_specs(
+                request, provider["arn"], account_id, partition, self.module.region, self.params
+            )
+            self.warn(warnings)
+            roles, diffs = self.roles_present(request, specs)
+            diffs = provider_diff + diffs
+            result = {"provider_arn": provider["arn"], "provider": provider}
+        if not self.params["per_repository"]:
+            result["role_arn"] = roles[0]["arn"]
+        changed = any(r["changed"] for r in roles) or bool(result.get("provider", {}).get("changes"))
+        return {"changed": changed, "roles": roles, **result}, diffs
+
+    def provider(self, provider_arn: str) -> tuple[dict, list[dict]]:
+        """Create the provider if missing; keep sts.amazonaws.com among its client ids."""
+        current = self.iam.find_provider(GITHUB_OIDC_HOST)
+        thumbprints = self.params["thumbprints"]
+        plan = plan_provider(current, GITHUB_OIDC_AUDIENCE, thumbprints)
+        before, after, client_ids = provider_view(current, plan, GITHUB_OIDC_URL, GITHUB_OIDC_AUDIENCE)
+        arn = current.arn if current else provider_arn
+        if not self.check_mode:
+            if plan.create:
+                arn = self.iam.create_provider(
+                    GITHUB_OIDC_URL, [GITHUB_OIDC_AUDIENCE], list(thumbprints or []), self.params["tags"]
+                )
+            if plan.add_client_id:
+                self.iam.add_client_id(arn, plan.add_client_id)
+            if plan.thumbprints is not None:
+                self.iam.set_thumbprints(arn, list(plan.thumbprints))
+        diffs = [diff_entry(before, after, f"OIDC provider {GITHUB_OIDC_HOST}")] if plan.changed else []
+        return {"arn": arn, "client_ids": client_ids, "changes": plan.changes}, diffs
+
+    def roles_present(self, request, specs):
+        policy_name = self.params["policy_name"]
+        states = results_by_item(lambda name: self.iam.role_state(name, policy_name), [s.name for s in specs])
+        problems = Problems()
+        plans = {s.name: problems.checked(plan_role, s, states[s.name], compare_policies) for s in specs}
+        problems.raise_if_any()
+
+        after = {s.name: role_after(s, states[s.name], plans[s.name]) for s in specs}
+
+        def write(spec):
+            if plans[spec.name].create:
+                return self.iam.create_role(spec).arn
+            self.iam.update_role(spec, plans[spec.name])
+            return states[spec.name].arn
+
+        outcomes = self.write_each(write, [s for s in specs if plans[s.name].changed])
+        for outcome in outcomes:
+            if outcome.error is None:
+                spec = outcome.item
+                after[spec.name] = role_after(spec, states[spec.name], plans[spec.name], outcome.result)
+        self.partial = {"changed": bool(outcomes)}
+        raise_first_error(outcomes)
+
+        results, diffs = [], []
+        for role, spec in zip(request.roles, specs, strict=True):
+            plan = plans[spec.name]
+            results.append(ci_role_entry(role, after[spec.name].arn, True, plan.changes, request.subjects))
+            if plan.changed:
+                diffs.append(diff_entry(role_view(states[spec.name]), role_view(after[spec.name]), f"role {spec.name}"))
+        return results, diffs
+
+    def roles_absent(self, request):
+        policy_name = self.params["policy_name"]
+        states = results_by_item(lambda name: self.iam.role_state(name, policy_name), [r.name for r in request.roles])
+        existing = [role for role in request.roles if states[role.name] is not None]
+        outcomes = self.write_each(lambda role: self.iam.delete_role(role.name), existing)
+        self.partial = {"changed": bool(outcomes)}
+        raise_first_error(outcomes)
+        results, diffs = [], []
+        for role in request.roles:
+            gone = states[role.name] is not None
+            results.append(ci_role_entry(role, None, False, ["deleted"] if gone else [], request.subjects))
+            if gone:
+                diffs.append(diff_entry(role_view(states[role.name]), {}, f"role {role.name}"))
+        return results, diffs
