@@ -7,36 +7,67 @@ BIN       := $(VENV)/bin
 PY        := $(BIN)/python
 STAMP     := $(VENV)/.installed
 LINK      := .collections/ansible_collections/cloudops/ecr
+# The compat gate's venv: the oldest ansible-core that meta/runtime.yml claims (requires_ansible),
+# inside .venv/ so that it is ignored, excluded and cleaned with it.
+COMPAT    := $(VENV)/compat
+COMPAT_STAMP := $(COMPAT)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo test units integration sanity molecule lint bench clean
+.PHONY: help setup compat-setup demo localaws test units integration sanity compat molecule lint bench clean
 
 help:
-	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it"
-	@echo "make test   - set up and run every gate: lint sanity units docs packaging ee runner molecule"
+	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it (ENV=pro: pro)"
+	@echo "make localaws - a local AWS endpoint (moto) that keeps running; prints the variables to export"
+	@echo "make test   - set up and run every gate: lint sanity units integration compat docs packaging ee runner molecule"
 	@echo "make lint   - static gates only (ruff check, ruff format --check, ansible-lint)"
 	@echo "make units  - pytest over tests/unit (rules, modules on moto in-process)"
 	@echo "make integration - pytest over tests/integration (site, role and faults on a moto server)"
 	@echo "make sanity - ansible-test sanity (--local, Python 3.12)"
+	@echo "make compat - module and site tests on the oldest ansible-core meta/runtime.yml claims"
 	@echo "make bench  - benchmark against the community.aws.ecs_ecr baseline"
 
 setup: $(STAMP) $(LINK)
 
-$(STAMP): requirements.txt
+# requirements.txt: what the collection needs at run time; test-requirements.txt: every other pin.
+$(STAMP): requirements.txt test-requirements.txt
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	# --no-compile: the `ansible` package holds tens of thousands of modules we never import;
 	# byte-compiling them all doubles the set-up time (Python compiles what it imports, once).
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile \
+	  -r requirements.txt -r test-requirements.txt
+	@touch $@
+
+# The compat venv: tests/integration/gates/compat-requirements.txt's ansible-core, every other
+# package at test-requirements.txt's pin, and amazon.aws linked from the dev venv's `ansible`
+# package (one copy, the version the dev venv tests; amazon.aws 11 supports ansible-core 2.17+).
+compat-setup: $(COMPAT_STAMP)
+
+$(COMPAT_STAMP): $(STAMP) tests/integration/gates/compat-requirements.txt
+	rm -rf $(COMPAT)
+	$(PY) -m venv --without-pip $(COMPAT)
+	grep -Ev '^ansible(-core)?==' test-requirements.txt >$(COMPAT)/constraints.txt
+	$(PY) -m pip --python $(COMPAT)/bin/python install --quiet --disable-pip-version-check --no-compile \
+	  -c $(COMPAT)/constraints.txt -r requirements.txt -r tests/integration/gates/compat-requirements.txt
+	dev=$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') && \
+	  compat=$$($(COMPAT)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') && \
+	  test -d "$$dev/ansible_collections/amazon/aws" && mkdir -p "$$compat/ansible_collections" && \
+	  ln -sfn "$$dev/ansible_collections/amazon" "$$compat/ansible_collections/amazon"
 	@touch $@
 
 $(LINK):
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn $(CURDIR) $(LINK)
 
+# ENV names the inventory (inventories/$(ENV)): `make demo ENV=pro`.
+ENV ?= dev
 demo: setup
-	$(PY) scripts/demo.py
+	DEMO_ENV=$(ENV) $(PY) scripts/demo.py
+
+# A local AWS endpoint that keeps running until Ctrl-C; prints the environment to export.
+localaws: setup
+	$(PY) scripts/localaws.py run $(PORT)
 
 # The gates live in scripts/gates.sh (one definition each); these targets run one of them.
 units: setup
@@ -47,6 +78,9 @@ integration: setup
 
 sanity: setup
 	@bash scripts/gates.sh sanity
+
+compat: setup
+	@bash scripts/gates.sh compat
 
 molecule: setup
 	cd extensions && $(CURDIR)/$(BIN)/molecule test -s default

@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
-ALL_GATES=(lint sanity units integration docs packaging ee runner molecule)
+ALL_GATES=(lint sanity units integration compat docs packaging ee runner molecule)
 LOGS=tests/output/gates
 SKIPPED=77  # a gate's "nothing to run here" (no tool returns it: pytest's codes end at 5)
 export PATH="$PWD/$BIN:$PATH"
@@ -57,6 +57,20 @@ gate_units() {
 
 gate_integration() {
   pytest_gate -n auto --dist worksteal tests/integration --ignore=tests/integration/gates
+}
+
+# The module and site tests again, on the oldest ansible-core meta/runtime.yml claims (.venv/compat:
+# `make compat-setup`, pins in tests/integration/gates/compat-requirements.txt), plus the check that
+# the claim, the role's min_ansible_version and that venv's pin agree.
+gate_compat() {
+  make --no-print-directory compat-setup || return 1
+  local BIN=.venv/compat/bin  # pytest_gate runs this venv's pytest
+  local PATH="$PWD/$BIN:$PATH"
+  "$BIN/ansible" --version | head -1
+  pytest_gate -n auto --dist worksteal \
+    tests/integration/gates/test_compat.py \
+    tests/unit/plugins/modules \
+    "tests/integration/test_site.py::test_site_converges_then_a_rerun_changes_nothing"
 }
 
 gate_docs() {

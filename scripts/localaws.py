@@ -179,5 +179,26 @@ def serve(host: str, port: int) -> None:
     waitress.serve(app, host=host, port=port, threads=8, connection_limit=500, ident="moto")
 
 
+def keep_running(port: int | None = None) -> None:
+    """``make localaws``: a local endpoint that stays up until Ctrl-C, and the environment to point a shell at it."""
+    with MotoServer(port=port) as aws:
+        exports = dict(aws.env({}))
+        print(f"Local AWS endpoint (moto) on {aws.url}. In another shell:\n")
+        print("\n".join(f"export {name}={value}" for name, value in exports.items()))
+        print("unset AWS_PROFILE AWS_SESSION_TOKEN")
+        print(". .venv/bin/activate")
+        print("ansible-playbook site.yml -i inventories/dev -e ecr_registry_pod_identity_association=false")
+        print("\nThe endpoint has no EKS Pod Identity API (hence the -e). Ctrl-C stops it and forgets everything.")
+        sys.stdout.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("\nStopped.")
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]))
+    if sys.argv[1] == "run":
+        keep_running(int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    else:
+        serve(sys.argv[1], int(sys.argv[2]))

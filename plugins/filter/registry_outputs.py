@@ -13,7 +13,7 @@ description:
     repositories take milliseconds, where the same done with Jinja filters takes a noticeable share of a run).
   - Repositories are keyed by ECR name and, in C(github_repository_urls) and C(github_repository_arns), by the
     C(owner/repo) as written in O(github_repos). A repository that would be created (check mode) has null URL and ARN.
-positional: github_repos, ci_role, image_updater, environment, region
+positional: github_repos, ci_role, image_updater, environment, region, check_mode
 options:
   _input:
     description: The registered result of M(cloudops.ecr.ecr_repository).
@@ -36,6 +36,10 @@ options:
   region:
     description: The region of the registry.
     type: str
+  check_mode:
+    description: The run is in check mode; the ARNs of what it would create are then null.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -61,6 +65,12 @@ _value:
     oidc_provider_arn: {description: The GitHub OIDC provider's ARN; null without a CI role., type: str}
     ci_role_arns: {description: CI role ARN by role name., type: dict}
     image_updater_role_arn: {description: The Image Updater role's ARN; null without one., type: str}
+    access_removed:
+      description:
+        - What this run narrowed, one item per role - C(role), C(access) (C(push) or C(read)), C(repositories) that lose
+          that access and C(subjects) the trust no longer admits. Empty when nothing was narrowed.
+      type: list
+      elements: dict
 """
 
 from ansible.errors import AnsibleFilterError
@@ -73,7 +83,20 @@ def _ran(result) -> dict:
     return result if isinstance(result, dict) and not result.get("skipped") else {}
 
 
-def registry_outputs(repositories, github_repos=None, ci_role=None, image_updater=None, environment=None, region=None):
+def _existing(arn, changes, check_mode):
+    """The ARN, or None for what check mode only says would be created."""
+    return None if check_mode and changes == ["created"] else arn
+
+
+def registry_outputs(
+    repositories,
+    github_repos=None,
+    ci_role=None,
+    image_updater=None,
+    environment=None,
+    region=None,
+    check_mode=False,
+):
     if not isinstance(repositories, dict) or "repositories" not in repositories:
         raise AnsibleFilterError("registry_outputs: expects the registered result of cloudops.ecr.ecr_repository")
     entries = repositories["repositories"]
@@ -81,6 +104,15 @@ def registry_outputs(repositories, github_repos=None, ci_role=None, image_update
     arns = {entry["name"]: entry.get("arn") for entry in entries}
     github = [str(repo) for repo in github_repos or []]
     ci_role, image_updater = _ran(ci_role), _ran(image_updater)
+    updater_role = image_updater.get("role") or {}
+    provider = ci_role.get("provider") or {}
+    removed = [
+        {"role": role["name"], "access": "push", **role["access_removed"]}
+        for role in ci_role.get("roles", [])
+        if any((role.get("access_removed") or {}).values())
+    ]
+    if any((updater_role.get("access_removed") or {}).values()):
+        removed.append({"role": updater_role["name"], "access": "read", **updater_role["access_removed"]})
     return {
         "environment": environment,
         "account_id": repositories.get("registry_id"),
@@ -90,9 +122,13 @@ def registry_outputs(repositories, github_repos=None, ci_role=None, image_update
         "unmanaged_repositories": list(repositories.get("unmanaged", [])),
         "github_repository_urls": {repo: urls.get(repository_name_for_github(repo)) for repo in github},
         "github_repository_arns": {repo: arns.get(repository_name_for_github(repo)) for repo in github},
-        "oidc_provider_arn": ci_role.get("provider_arn"),
-        "ci_role_arns": {role["name"]: role.get("arn") for role in ci_role.get("roles", [])},
-        "image_updater_role_arn": image_updater.get("role_arn"),
+        "oidc_provider_arn": _existing(ci_role.get("provider_arn"), provider.get("changes"), check_mode),
+        "ci_role_arns": {
+            role["name"]: _existing(role.get("arn"), role.get("changes"), check_mode)
+            for role in ci_role.get("roles", [])
+        },
+        "image_updater_role_arn": _existing(image_updater.get("role_arn"), updater_role.get("changes"), check_mode),
+        "access_removed": removed,
     }
 
 

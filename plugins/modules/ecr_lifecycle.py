@@ -21,7 +21,15 @@ description:
   - Before a new policy is applied, the module evaluates it against the repository's current images
     (AWS's own preview is asynchronous) and returns RV(repositories[].preview), the images it would
     expire or archive now and why, in check mode and diff mode too. A policy that would expire more
-    than O(max_expire_percent) of a repository's images is refused, and nothing is written.
+    than O(max_expire_percent) of a repository's images is refused, and nothing is written; the refusal
+    message holds the preview (Ansible shows a failed task's message, not its diff).
+  - The preview knows what CI pushes. The untagged platform and attestation manifests an image index
+    (or manifest list) lists are not ranked by the rules and never expire while the index stays; when
+    an index expires they are shown going with it. OCI referrers (signatures with a C(subject)) go with
+    the image they refer to; cosign's C(sha256-<digest>.sig) tags are ordinary tagged images. Only the
+    index manifests are read for this (BatchGetImage, 100 a call; none in a repository without an index).
+  - In diff mode, repositories whose diff is the same (same policy before and after, same preview) share
+    one diff entry naming them all.
   - Write the rules in plain words with O(rules); see that option for each key, and the examples.
 author:
   - cloudops.ecr contributors (@cloudops)
@@ -82,6 +90,9 @@ options:
       - Refuse to apply a new policy that would expire more than this share (percent) of a
         repository's images now. Raise it on purpose, for example for a one-off clean-up.
       - Applies only when a policy changes; archiving is not counted.
+      - The share is of the images the rules rank; the untagged images an index lists are not ranked
+        while it stays (AWS's own preview does not rank them either), and those that go with an expiring
+        index are reported apart.
     type: float
     default: 50
 extends_documentation_fragment:
@@ -89,10 +100,14 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - Needs C(ecr:GetLifecyclePolicy) on the repositories, C(ecr:DescribeImages) for the preview, and
-    C(ecr:PutLifecyclePolicy) / C(ecr:DeleteLifecyclePolicy) for what changes.
+  - Needs C(ecr:GetLifecyclePolicy) on the repositories, C(ecr:DescribeImages) and (for repositories
+    holding image indexes) C(ecr:BatchGetImage) for the preview, and C(ecr:PutLifecyclePolicy) /
+    C(ecr:DeleteLifecyclePolicy) for what changes.
   - The preview follows AWS's documented evaluation; AWS acts within 24 hours, so images may age
-    into a rule in between. An image referenced by a manifest list is kept by AWS until the list goes.
+    into a rule in between. An image an index lists is kept by AWS until the index goes
+    (C(ImageReferencedByManifestList)). Where AWS documents nothing (whether ECR deletes an expired
+    index's children at once, whether it ranks referrers or tagged children, whether it archives an
+    index's children with it) the reason says so and the preview counts the image as acted on.
   - moto (the local endpoint of C(make demo)) refuses the archive features AWS accepts; use check
     mode to try them there.
 """
@@ -212,11 +227,56 @@ repositories:
       type: dict
       contains:
         summary:
-          description: Counts, and the share of the repository's images that would expire.
+          description:
+            - Counts, and the share of the ranked images that would expire (the guard's measure), for
+              printing in one line (C(text) is that line).
+            - C(images) all images; C(rankable) those the rules rank (not the untagged images an index
+              lists while it stays); C(expire), C(transition) (archived) and C(goes_with_index) (leave with
+              an expiring index or subject); C(keep) what stays; C(expire_percent) C(expire) of C(rankable);
+              C(protected) the images protect rules shield; C(indexes), C(children) (images an index lists)
+              and C(referrers) (OCI referrers and cosign signature tags).
           type: dict
-          sample: {images: 15, expire: 5, transition: 0, keep: 10, expire_percent: 33.3}
+          sample:
+            images: 63
+            rankable: 15
+            expire: 1
+            transition: 0
+            goes_with_index: 4
+            keep: 58
+            expire_percent: 6.7
+            protected: 1
+            indexes: 12
+            children: 48
+            referrers: 0
+            text: "1 of 15 ranked images expire (6.7%), 4 go with their index, 58 of 63 kept, 1 protected;
+              63 images: 12 indexes, 48 index children, 0 referrers or signatures"
+        kinds:
+          description:
+            - Per kind of image present (V(index), V(platform), V(attestation), V(referrer), V(signature) for a
+              cosign signature tag, V(image) for a single image or an orphan child), how many there are and
+              how many are kept, expire, are archived or go with their index.
+          type: dict
+          sample:
+            index: {images: 12, kept: 11, expire: 1, transition: 0, goes_with_index: 0}
+            platform: {images: 24, kept: 22, expire: 0, transition: 0, goes_with_index: 2}
+        rules:
+          description:
+            - "Per rule, by priority, in plain words; a protect rule has action V(protect) and reads
+              C(protected: ...), not as the count no repository reaches that AWS stores."
+          type: list
+          elements: dict
+          sample:
+            - rule_priority: 1
+              description: Protect images tagged buildcache from every later rule
+              action: protect
+              words: "protected: images tagged buildcache, which no later rule expires or archives"
+              selected: 1
+              expire: 0
+              transition: 0
+              goes_with_index: 0
+              held: 0
         expire:
-          description: The images that would expire, oldest first within each rule.
+          description: The images that would expire, oldest first within each rule, with their kind and why.
           type: list
           elements: dict
           sample:
@@ -225,10 +285,27 @@ repositories:
               pushed_at: "2025-05-01T10:00:00+00:00"
               rule_priority: 1
               reason: "untagged, 11th newest of 15 untagged images; rule 1 keeps the last 10"
+              kind: image
         transition:
           description: The images that would move to archive storage, in the same form.
           type: list
           elements: dict
+        goes_with_index:
+          description:
+            - The images that would leave with an index (the platform and attestation manifests it lists) or
+              with their subject (referrers), in the same form; C(goes_with)
+              is the digest of that index or subject.
+          type: list
+          elements: dict
+        held:
+          description:
+            - The images a rule would expire that AWS keeps because an index that lists them stays.
+          type: list
+          elements: dict
+        notes:
+          description: What the preview could not know, such as an index manifest that could not be read.
+          type: list
+          elements: str
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

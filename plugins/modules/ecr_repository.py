@@ -24,7 +24,10 @@ description:
   - With O(lifecycle) the same call also sets the lifecycle policy of the repositories, exactly as
     M(cloudops.ecr.ecr_lifecycle) does (same rules, validation, preview and guard), so one module
     process converges a registry. A policy that would expire more than O(lifecycle.max_expire_percent)
-    of a repository's images is refused before anything is written, repository settings included.
+    of a repository's images is refused before anything is written, repository settings included;
+    the refusal message holds the preview.
+  - In diff mode, repositories whose diff is the same (settings and lifecycle policy before and after,
+    and the preview) share one diff entry naming them all.
   - Returns the registry's account id and partition (RV(registry_id), RV(partition)), so a play
     needs no separate caller-identity lookup.
 author:
@@ -117,9 +120,10 @@ options:
       - Problems name their field, such as C(lifecycle.rules[0].keep_last) or
         C(repositories[2].lifecycle.policy.rules[0].rulePriority); every input is checked before
         the first AWS call.
-      - A changed policy is previewed against the repository's images (RV(repositories[].lifecycle.preview))
-        and refused when it would expire too many; a repository created in this run gets its policy
-        with it. Policies are written after the repository settings, concurrently.
+      - A changed policy is previewed against the repository's images (RV(repositories[].lifecycle.preview)),
+        image indexes, their platform and attestation manifests and signatures included, and refused
+        when it would expire too many; a repository created in this run gets its policy with it.
+        Policies are written after the repository settings, concurrently.
       - Not used with O(state=absent).
     type: dict
     suboptions:
@@ -151,8 +155,9 @@ notes:
     what changes (C(ecr:CreateRepository), C(ecr:TagResource), C(ecr:PutImageTagMutability), ...).
   - O(tags) and O(purge_tags) follow the amazon.aws convention; tags are only read and written when
     O(tags) is given.
-  - With O(lifecycle), also C(ecr:GetLifecyclePolicy), C(ecr:DescribeImages) for the preview and
-    C(ecr:PutLifecyclePolicy) for what changes.
+  - With O(lifecycle), also C(ecr:GetLifecyclePolicy), C(ecr:DescribeImages) and (for repositories
+    holding image indexes) C(ecr:BatchGetImage) for the preview, and C(ecr:PutLifecyclePolicy) for
+    what changes.
   - C(ecr:DescribeRegistry) is used only when no repository of the registry exists yet (for example
     a first run in check mode), to return RV(registry_id).
 """
@@ -284,9 +289,16 @@ repositories:
               RV(cloudops.ecr.ecr_lifecycle#module:repositories[].preview); null when the policy does not change.
           type: dict
           sample:
-            summary: {images: 15, expire: 5, transition: 0, keep: 10, expire_percent: 33.3}
+            summary: {images: 15, rankable: 15, expire: 5, transition: 0, goes_with_index: 0, keep: 10,
+                      expire_percent: 33.3, protected: 0, indexes: 0, children: 0, referrers: 0,
+                      text: "5 of 15 images expire (33.3%), 10 kept"}
+            kinds: {image: {images: 15, kept: 10, expire: 5, transition: 0, goes_with_index: 0}}
+            rules: []
             expire: []
             transition: []
+            goes_with_index: []
+            held: []
+            notes: []
 registry_id:
   description: The AWS account id of the registry (the repositories' C(registryId)), in check mode too.
   returned: success

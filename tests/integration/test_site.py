@@ -109,7 +109,7 @@ def test_invalid_repository_name_fails_and_nothing_is_created(aws, scope):
 
 @pytest.mark.parametrize(
     ("scope", "message"),
-    [({}, "ecr_registry_region is empty"), (REGISTRY_ONLY, "requires a region")],
+    [({}, "ecr_registry_region: is empty"), (REGISTRY_ONLY, "ecr_registry_region: is empty")],
     ids=["whole site", "registry only"],
 )
 def test_without_a_region_the_run_fails_naming_it_and_writes_nothing(aws, scope, message):

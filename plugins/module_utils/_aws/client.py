@@ -117,12 +117,6 @@ def missing_is(*codes: str) -> type[AWSErrorHandler]:
     return NotFoundHandler
 
 
-def error_code(error: AnsibleAWSError) -> str | None:
-    """The AWS error code behind ``error`` (None for a connection or credentials error)."""
-    response = getattr(error.exception, "response", None) or {}
-    return response.get("Error", {}).get("Code")
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What a call for one item gave: its result, or the AWS error it raised."""

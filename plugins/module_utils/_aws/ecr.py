@@ -183,7 +183,7 @@ class EcrRegistry:
         if plan.set_policy is not None:
             self.set_policy(name, plan.set_policy)
         if plan.delete_policy:
-            self.delete_policy(name)
+            self.remove_policy(name)
 
     def _made_by_an_earlier_attempt(self, kwargs: dict) -> dict | None:
         """The repository if it has exactly the settings and tags of ``kwargs``, else None (someone else's)."""
@@ -215,7 +215,7 @@ class EcrRegistry:
 
     # gone already (an earlier attempt's answer was lost): nothing to do
     @_POLICY_MISSING.deletion_error_handler("delete the repository policy of {name}")
-    def delete_policy(self, name: str) -> None:
+    def remove_policy(self, name: str) -> None:
         self.client.delete_repository_policy(aws_retry=True, repositoryName=name)
 
     @_REPOSITORY_MISSING.deletion_error_handler("delete repository {name}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import (
     RETRY,
@@ -67,6 +68,19 @@ class PodIdentityAssociations:
             if summary["namespace"] == namespace and summary["serviceAccount"] == service_account:
                 return self.describe(cluster_name, summary["associationId"])
         return None
+
+    def probe(
+        self, cluster_name: str, namespace: str, service_account: str
+    ) -> tuple[bool, bool, PodIdentityAssociation | None]:
+        """(the endpoint has the Pod Identity API, the cluster exists, the service account's association).
+
+        An endpoint without the API (a local AWS such as moto) answers HTTP 404 with no AWS error code."""
+        try:
+            return True, True, self.find(cluster_name, namespace, service_account)
+        except is_ansible_aws_error_code("404"):
+            return False, False, None
+        except is_ansible_aws_error_code("ResourceNotFoundException"):  # pylint: disable=duplicate-except
+            return True, False, None
 
     @AWSErrorHandler.common_error_handler("read Pod Identity association {association_id}")
     def describe(self, cluster_name: str, association_id: str) -> PodIdentityAssociation:

@@ -113,6 +113,59 @@ def role_after(spec: RoleSpec, current: RoleState | None, plan: RolePlan, arn: s
     )
 
 
+def access_removed(current: RoleState | None, spec: RoleSpec) -> dict[str, list[str]]:
+    """What the role would no longer allow once ``spec`` is written: the ``sub`` claims its trust stops
+    admitting and the ECR repositories its policy stops naming (empty lists: nothing is narrowed)."""
+    if current is None:
+        return {"subjects": [], "repositories": []}
+    return {
+        "subjects": sorted(trust_subjects(current.trust_policy) - trust_subjects(spec.trust_policy)),
+        "repositories": sorted(
+            repository_names(allowed_resources(current.policy or {})) - repository_names(allowed_resources(spec.policy))
+        ),
+    }
+
+
+def access_removed_words(role: str, removed: dict[str, list[str]], access: str) -> str | None:
+    """One line for the run's warnings and summary, or None when nothing is narrowed."""
+    parts = []
+    if removed["repositories"]:
+        parts.append(f"{', '.join(removed['repositories'])} lose {access} through role {role}")
+    if removed["subjects"]:
+        parts.append(f"role {role} no longer trusts {', '.join(removed['subjects'])}")
+    return "; ".join(parts) or None
+
+
+def trust_subjects(trust: dict) -> set[str]:
+    """Every ``sub`` claim value an Allow statement of a web-identity trust policy admits."""
+    found = set()
+    for statement in _statements(trust):
+        for values in (statement.get("Condition") or {}).values():
+            for key, value in values.items():
+                if key.endswith(":sub"):
+                    found.update([value] if isinstance(value, str) else value)
+    return found
+
+
+def allowed_resources(policy: dict) -> set[str]:
+    """The resource ARNs the Allow statements of a permissions policy name (``*`` left out)."""
+    found = set()
+    for statement in _statements(policy):
+        resources = statement.get("Resource", [])
+        found.update(r for r in ([resources] if isinstance(resources, str) else resources) if r != "*")
+    return found
+
+
+def repository_names(arns: set[str]) -> set[str]:
+    return {arn.split(":repository/", 1)[1] for arn in arns if ":repository/" in arn}
+
+
+def _statements(document: dict) -> list[dict]:
+    statements = document.get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    return [s for s in statements if isinstance(s, dict) and s.get("Effect") == "Allow"]
+
+
 def role_view(state: RoleState | None) -> dict:
     """A role as diff mode shows it (``{}`` when it does not exist)."""
     if state is None:

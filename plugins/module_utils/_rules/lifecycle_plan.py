@@ -17,16 +17,36 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_evaluate import (
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.image_graph import (
+    INDEX,
+    KINDS,
+    SINGLE,
     Image,
+    ImageGraph,
+    as_image_graph,
+    short_digest,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_evaluate import (
+    ACTIONS,
+    EXPIRE,
+    GOES_WITH_INDEX,
+    HELD,
+    TRANSITION,
+    Decision,
     evaluate_lifecycle_policy,
     expire_summary,
+    owned_by_rule,
+    rule_in_words,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_policy import (
     lifecycle_policies_equal,
+    normalise_lifecycle_policy,
     validate_lifecycle_policy,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_rules import lifecycle_policy_from_rules
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_rules import (
+    is_protect_rule,
+    lifecycle_policy_from_rules,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput, Problems, join_path
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
     RepositorySpec,
@@ -188,51 +208,217 @@ def policy_changes(current: dict | None, desired: dict | None) -> list[str]:
     return [] if lifecycle_policies_equal(current, desired) else ["updated"]
 
 
-def lifecycle_preview(doc: dict, images: list[Image], now: datetime) -> dict:
-    """What ``doc`` would do to ``images`` now: counts, then each image expired or archived and why."""
-    decisions = evaluate_lifecycle_policy(doc, images, now)
-    pushed = {image.digest: image.pushed_at for image in images}
+def lifecycle_preview(doc: dict, images: ImageGraph | list[Image], now: datetime) -> dict:
+    """What ``doc`` would do to ``images`` now: the summary (one line's worth), counts by kind and by rule,
+    then each image expired, archived, going with its index, or held by one, and why."""
+    graph = as_image_graph(images)
+    decisions = evaluate_lifecycle_policy(doc, graph, now)
+    rules = normalise_lifecycle_policy(doc)["rules"]
+    owned = owned_by_rule(doc, graph)
+    summary = expire_summary(decisions, graph)
+    summary.update(
+        protected=sum(owned[rule["rulePriority"]] for rule in rules if is_protect_rule(rule)),
+        indexes=graph.count(INDEX),
+        children=graph.children,
+        referrers=graph.referrers,
+    )
+    summary["text"] = summary_line(summary)
+    pushed = {node.digest: node.image.pushed_at for node in graph}
 
-    def view(decision):
-        return {
+    def view(decision: Decision) -> dict:
+        shown = {
             "digest": decision.digest,
             "tags": list(decision.tags),
             "pushed_at": pushed[decision.digest].isoformat(),
             "rule_priority": decision.rule_priority,
             "reason": decision.reason,
+            "kind": decision.kind,
         }
+        if decision.goes_with:
+            shown["goes_with"] = decision.goes_with
+        return shown
 
+    preview = {
+        "summary": summary,
+        "kinds": _kinds_view(graph, decisions),
+        "rules": [_rule_view(rule, owned, decisions) for rule in rules],
+        **{action: [view(d) for d in decisions if d.action == action] for action in ACTIONS},
+        "notes": [],
+    }
+    if graph.unread_indexes:
+        digests = ", ".join(short_digest(d) for d in graph.unread_indexes)
+        preview["notes"].append(
+            f"{len(graph.unread_indexes)} index manifests could not be read ({digests}): the images they list "
+            "are counted as images of their own, so the preview may list more than AWS would expire"
+        )
+    return preview
+
+
+_MOVES = (EXPIRE, TRANSITION, GOES_WITH_INDEX)  # what leaves the standard storage an image is in
+
+
+def _kinds_view(graph: ImageGraph, decisions: list[Decision]) -> dict:
+    """Per kind of image present: how many, and how many are kept, expire, are archived or go with their index."""
+    acted = {d.digest: d.action for d in decisions if d.action != HELD}
+    kinds = {}
+    for kind in KINDS:
+        digests = [node.digest for node in graph if node.kind == kind]
+        if digests:
+            counts = {action: sum(1 for d in digests if acted.get(d) == action) for action in _MOVES}
+            kinds[kind] = {"images": len(digests), "kept": len(digests) - sum(counts.values()), **counts}
+    return kinds
+
+
+def _rule_view(rule: dict, owned: dict[int, int], decisions: list[Decision]) -> dict:
+    priority = rule["rulePriority"]
+    mine = [d for d in decisions if d.rule_priority == priority]
     return {
-        "summary": expire_summary(decisions, images),
-        "expire": [view(d) for d in decisions if d.action == "expire"],
-        "transition": [view(d) for d in decisions if d.action == "transition"],
+        "rule_priority": priority,
+        "description": rule.get("description"),
+        "action": "protect" if is_protect_rule(rule) else rule["action"]["type"],
+        "words": rule_in_words(rule),
+        "selected": owned[priority],
+        **{action: sum(1 for d in mine if d.action == action) for action in ACTIONS},
     }
 
 
+def summary_line(summary: dict) -> str:
+    """The summary as one line, for a run's summary: ``5 of 15 images expire (33.3%), 10 kept``."""
+    ranked = "images" if summary["rankable"] == summary["images"] else "ranked images"
+    parts = [f"{summary['expire']} of {summary['rankable']} {ranked} expire ({summary['expire_percent']}%)"]
+    if summary["transition"]:
+        parts.append(f"{summary['transition']} archived")
+    if summary["goes_with_index"]:
+        parts.append(f"{summary['goes_with_index']} go with their index")
+    parts.append(f"{summary['keep']} kept" if ranked == "images" else f"{summary['keep']} of {summary['images']} kept")
+    if summary["protected"]:
+        parts.append(f"{summary['protected']} protected")
+    line = ", ".join(parts)
+    if summary["indexes"] or summary["children"] or summary["referrers"]:
+        line += (
+            f"; {summary['images']} images: {summary['indexes']} indexes, {summary['children']} index children, "
+            f"{summary['referrers']} referrers or signatures"
+        )
+    return line
+
+
 def guard_refusal(spec: LifecycleSpec, preview: dict) -> str | None:
-    """Why the new policy must not be applied to ``spec``'s repository, or None when it may."""
+    """Why the new policy must not be applied to ``spec``'s repository, or None when it may.
+
+    The share is over the ranked images: the untagged children of an index are not ranked while it
+    stays (AWS's preview does not rank them either) and go only with it."""
     summary = preview["summary"]
     if summary["expire_percent"] <= spec.max_expire_percent:
         return None
-    return (
-        f"{spec.name} ({spec.path}): the new policy would expire {summary['expire']} of its {summary['images']} images "
-        f"({summary['expire_percent']}%), more than max_expire_percent {spec.max_expire_percent:g}%"
+    ranked = "images" if summary["rankable"] == summary["images"] else "ranked images"
+    refusal = (
+        f"{spec.name} ({spec.path}): the new policy would expire {summary['expire']} of its {summary['rankable']} "
+        f"{ranked} ({summary['expire_percent']}%), more than max_expire_percent {spec.max_expire_percent:g}%"
     )
+    if summary["indexes"] or summary["children"] or summary["referrers"]:
+        refusal += (
+            f" (of its {summary['images']} images, {summary['indexes']} are indexes, {summary['children']} index "
+            f"children, not ranked while their index stays, and {summary['referrers']} referrers or signatures; "
+            f"{summary['goes_with_index']} more would go with their index or subject)"
+        )
+    return refusal
+
+
+_KIND_NAMES = {
+    INDEX: ("index", "indexes"),
+    "platform": ("platform manifest", "platform manifests"),
+    "attestation": ("attestation", "attestations"),
+    "referrer": ("referrer", "referrers"),
+    "signature": ("cosign signature", "cosign signatures"),
+    SINGLE: ("single image", "single images"),
+}
+_KIND_LINES = (("kept", "kept"), (EXPIRE, "expire"), (TRANSITION, "archived"), (GOES_WITH_INDEX, "go with their index"))
+_LISTED = ((EXPIRE, "expire"), (TRANSITION, "archive"), (HELD, "held"))
 
 
 def preview_text(preview: dict, limit: int = 20) -> str:
-    """The preview as a few readable lines for diff mode (the result holds every image)."""
-    summary = preview["summary"]
-    lines = [
-        f"preview: {summary['expire']} of {summary['images']} images would expire ({summary['expire_percent']}%), "
+    """The preview as readable lines for diff mode: the totals, the kinds, then each rule with the images
+    it acts on and why, each followed by the images that go with it (at most ``limit`` images of each
+    action per rule; the result holds every image and every reason)."""
+    summary, kinds = preview["summary"], preview["kinds"]
+    ranked = "images" if summary["rankable"] == summary["images"] else "ranked images"
+    first = (
+        f"preview: {summary['expire']} of {summary['rankable']} {ranked} would expire ({summary['expire_percent']}%), "
         f"{summary['transition']} would be archived"
-    ]
-    for action in ("expire", "transition"):
-        for image in preview[action][:limit]:
-            lines.append(f"  {action} {image['digest']}: {image['reason']}")
-        if len(preview[action]) > limit:
-            lines.append(f"  ... and {len(preview[action]) - limit} more to {action}")
+    )
+    if summary["goes_with_index"]:
+        first += f", {summary['goes_with_index']} go with their index"
+    lines = [first]
+    if set(kinds) - {SINGLE}:
+        lines.append(
+            f"  {summary['images']} images: {_kind_counts(kinds, 'images')}; {summary['rankable']} ranked "
+            "(the untagged images an index lists are not ranked while it stays)"
+        )
+        for key, words in _KIND_LINES:
+            counted = _kind_counts(kinds, key)
+            if counted:
+                lines.append(f"  {words}: {counted}")
+    followers: dict[str, list[dict]] = {}
+    for image in preview[GOES_WITH_INDEX] + preview[TRANSITION]:
+        if image.get("goes_with"):
+            followers.setdefault(image["goes_with"], []).append(image)
+    for rule in preview["rules"]:
+        lines.append(f"  rule {rule['rule_priority']} ({rule['words']}): {_rule_counts(rule)}")
+        for action, words in _LISTED:
+            listed = [
+                image
+                for image in preview[action]
+                if image["rule_priority"] == rule["rule_priority"]
+                and not (action == TRANSITION and image.get("goes_with"))
+            ]
+            for image in listed[:limit]:
+                lines.append(f"    {words} {image['digest']}: {image['reason']}")
+                going = _followers(image["digest"], followers) if action != HELD else []
+                if going:
+                    lines.append(
+                        f"      {'goes' if action == EXPIRE else 'is archived'} with it: {_going_words(going)}"
+                    )
+            if len(listed) > limit:
+                lines.append(f"    ... and {len(listed) - limit} more ({words})")
+    lines.extend(f"  note: {note}" for note in preview.get("notes", []))
     return "\n".join(lines) + "\n"
+
+
+def _followers(digest: str, followers: dict[str, list[dict]]) -> list[dict]:
+    """The images that go with ``digest``: its children and referrers, theirs in turn."""
+    found = []
+    for image in followers.get(digest, []):
+        found.append(image)
+        found.extend(_followers(image["digest"], followers))
+    return found
+
+
+def _going_words(images: list[dict]) -> str:
+    by_kind: dict[str, list[str]] = {}
+    for image in images:
+        by_kind.setdefault(image["kind"], []).append(short_digest(image["digest"]))
+    return ", ".join(f"{_kind_count(kind, len(digests))} ({', '.join(digests)})" for kind, digests in by_kind.items())
+
+
+def _kind_count(kind: str, count: int) -> str:
+    singular, plural = _KIND_NAMES[kind]
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def _kind_counts(kinds: dict, key: str) -> str:
+    return ", ".join(_kind_count(kind, counts[key]) for kind, counts in kinds.items() if counts[key])
+
+
+def _rule_counts(rule: dict) -> str:
+    selected = f"{rule['selected']} image{'' if rule['selected'] == 1 else 's'}"
+    if rule["action"] == "protect":
+        return f"{selected} protected"
+    parts = [selected, f"{rule[EXPIRE]} expire" if rule["action"] == EXPIRE else f"{rule[TRANSITION]} archived"]
+    if rule[GOES_WITH_INDEX]:
+        parts.append(f"{rule[GOES_WITH_INDEX]} go with them")
+    if rule[HELD]:
+        parts.append(f"{rule[HELD]} held by an index that stays")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -253,7 +439,7 @@ class LifecyclePlan:
     def after(self) -> dict | None:
         return self.spec.policy if self.changes else self.before
 
-    def previewed(self, images: list[Image], now: datetime) -> LifecyclePlan:
+    def previewed(self, images: ImageGraph | list[Image], now: datetime) -> LifecyclePlan:
         return replace(self, preview=lifecycle_preview(self.spec.policy, images, now)) if self.sets_policy else self
 
     def result(self, applied: bool = True) -> dict:
@@ -279,10 +465,10 @@ def plan_lifecycle(spec: LifecycleSpec, stored_text: str | None) -> LifecyclePla
     return LifecyclePlan(spec, before, policy_changes(before, spec.policy))
 
 
-def guard_refusals(plans: list[LifecyclePlan]) -> list[str]:
-    """Why each previewed policy that expires too much must not be applied (empty: all may be)."""
-    found = (guard_refusal(p.spec, p.preview) for p in plans if p.preview is not None)
-    return [refusal for refusal in found if refusal]
+def refused_plans(plans: list[LifecyclePlan]) -> list[tuple[LifecyclePlan, str]]:
+    """Each previewed policy that expires too much, with why it must not be applied (empty: all may be)."""
+    found = ((plan, guard_refusal(plan.spec, plan.preview)) for plan in plans if plan.preview is not None)
+    return [(plan, refusal) for plan, refusal in found if refusal]
 
 
 def missing_repositories_refusal(
@@ -299,9 +485,12 @@ def missing_repositories_refusal(
     ), needed
 
 
-def refused_message(refusals: list[str]) -> str:
-    return (
+def refused_message(refused: list[tuple[LifecyclePlan, str]]) -> str:
+    """The guard's refusal, then the preview of each refused repository (a failed task shows its message,
+    not its diff)."""
+    head = (
         "Refusing to apply lifecycle policies that would expire too many images: "
-        + "; ".join(refusals)
+        + "; ".join(refusal for _plan, refusal in refused)
         + ". Check the preview, then raise max_expire_percent to apply. Nothing was changed."
     )
+    return head + "".join(f"\n\n{plan.spec.name} {preview_text(plan.preview)}" for plan, _refusal in refused)

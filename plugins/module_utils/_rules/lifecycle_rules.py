@@ -69,6 +69,21 @@ _AWS_FIELDS = {
 }
 
 
+def is_protect_rule(rule: dict) -> bool:
+    """Whether an AWS rule is a protect rule: it selects images (so later rules cannot touch them) with a
+    count of at least PROTECT_COUNT images, so it never expires any (what ``protect: true`` builds)."""
+    selection, action = rule.get("selection"), rule.get("action")
+    if not isinstance(selection, dict) or not isinstance(action, dict):
+        return False
+    number = selection.get("countNumber")
+    return (
+        selection.get("countType") == "imageCountMoreThan"
+        and action.get("type") == "expire"
+        and is_int(number)
+        and number >= PROTECT_COUNT
+    )
+
+
 def build_lifecycle_policy(rules: list[dict], path: str = "rules") -> dict:
     """The AWS lifecycle policy document for high-level ``rules``; raises InvalidInput."""
     return lifecycle_policy_from_rules(rules, path)[0]

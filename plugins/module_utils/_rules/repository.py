@@ -35,6 +35,7 @@ TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
 ACCOUNT_ID_RE = re.compile(r"\d{12}")
 PRINCIPAL_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)")
 ORGANIZATION_ID_RE = re.compile(r"o-[a-z0-9]{10,32}")
+_GITHUB_ID = re.compile(r"@[0-9]+(?=/|$)")
 
 # Settings a repository entry may override; None means "leave what AWS holds alone".
 SETTINGS = ("image_tag_mutability", "mutability_exclusions", "scan_on_push", "encryption_type", "kms_key", "tags")
@@ -124,8 +125,10 @@ def check_repository_name(name: Any, path: str, problems: Problems) -> None:
 
 
 def repository_name_for_github(github_repo: str) -> str:
-    """``Example-Org/My.App`` -> ``example-org/my.app``: the ECR repository for a GitHub repository."""
-    return github_repo.strip().lower()
+    """``Example-Org/My.App`` -> ``example-org/my.app``: the ECR repository for a GitHub repository.
+
+    The immutable form ``owner@OWNER_ID/repo@REPO_ID`` names the same repository: the ids are left out."""
+    return _GITHUB_ID.sub("", github_repo.strip()).lower()
 
 
 def access_policy(

@@ -14,8 +14,9 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan
     missing_repositories_refusal,
     plan_lifecycle,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import Runner, with_header
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import Runner
 from ansible_collections.cloudops.ecr.plugins.module_utils._runners.lifecycle import (
+    grouped_diffs,
     previewed,
     refuse_when_guarded,
     write_policies,
@@ -26,20 +27,26 @@ def lifecycle_entry(plan: LifecyclePlan, applied: bool = True) -> dict:
     return {"name": plan.spec.name, **plan.result(applied)}
 
 
+def lifecycle_diffs(plans: list[LifecyclePlan]) -> list[dict]:
+    """The diff of every policy that changes; repositories with the same diff share one entry."""
+    return grouped_diffs([(p.spec.name, p.diff()) for p in plans if p.changes])
+
+
 class EcrLifecycleRunner(Runner):
     def validate(self):
         specs, warnings = desired_lifecycle_policies(self.params)
         self.warn(warnings)
         return specs
 
-    def converge(self, specs):
+    def converge(self, request):
+        specs = request
         access = EcrLifecycle(aws_client(self.module, "ecr"))
         current, missing = access.current_policies([s.name for s in specs])
         refusal, needed = missing_repositories_refusal(specs, missing, self.check_mode)
         if refusal:
             self.module.fail_json(msg=refusal, missing_repositories=needed)
         plans = previewed(access, [plan_lifecycle(s, current.get(s.name)) for s in specs], existing=set(current))
-        refuse_when_guarded(self, plans, lambda p: lifecycle_entry(p, applied=False))
+        refuse_when_guarded(self, plans, lambda p: lifecycle_entry(p, applied=False), lambda: lifecycle_diffs(plans))
 
         written, error = write_policies(self, access, plans)
         if error is not None:
@@ -47,5 +54,4 @@ class EcrLifecycleRunner(Runner):
             self.partial = {"changed": bool(done), "repositories": done}
             raise error
         results = [lifecycle_entry(p) for p in plans]
-        diffs = [with_header(p.diff(), p.spec.name) for p in plans if p.changes]
-        return {"changed": any(r["changed"] for r in results), "repositories": results}, diffs
+        return {"changed": any(r["changed"] for r in results), "repositories": results}, lifecycle_diffs(plans)

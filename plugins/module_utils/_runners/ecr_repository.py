@@ -31,6 +31,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository imp
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import Runner, diff_entry
 from ansible_collections.cloudops.ecr.plugins.module_utils._runners.lifecycle import (
+    grouped_diffs,
     previewed,
     refuse_when_guarded,
     write_policies,
@@ -56,10 +57,11 @@ def repository_entry(
 
 
 def repository_diff(state, spec: RepositorySpec, plan: RepositoryPlan, lifecycle: LifecyclePlan | None) -> dict:
-    """The repository's settings before and after, with its lifecycle policy and the preview when managed."""
+    """The repository's settings before and after, with its lifecycle policy and the preview when managed
+    (no header: repositories with the same diff share one entry, see ``grouped_diffs``)."""
     before = {} if plan.create else state_view(state)
     after = state_view(None, spec) if plan.create else planned_view(state, plan, spec)
-    shown = diff_entry(before, after, spec.name)
+    shown = {"before": before, "after": after}
     if lifecycle is not None:
         if lifecycle.before is not None:
             before["lifecycle_policy"] = lifecycle.before
@@ -104,8 +106,19 @@ class EcrRepositoryRunner(Runner):
             [plan_lifecycle(spec, read.lifecycle_policies.get(name)) for name, spec in managed.items()],
             existing=states,
         )
-        refuse_when_guarded(self, lifecycle_plans, lambda p: {"name": p.spec.name, "lifecycle": p.result(False)})
         lifecycle_of = {p.spec.name: p for p in lifecycle_plans}
+
+        def diffs() -> list[dict]:
+            """The diff of every repository that changes, its lifecycle policy included; shared diffs grouped."""
+            return grouped_diffs(
+                [
+                    (spec.name, repository_diff(states.get(spec.name), spec, plan, lifecycle_of.get(spec.name)))
+                    for spec, plan in plans
+                    if plan.changes or (spec.name in lifecycle_of and lifecycle_of[spec.name].changes)
+                ]
+            )
+
+        refuse_when_guarded(self, lifecycle_plans, lambda p: {"name": p.spec.name, "lifecycle": p.result(False)}, diffs)
 
         def write(item):
             spec, plan = item
@@ -132,12 +145,7 @@ class EcrRepositoryRunner(Runner):
             raise error
 
         results = [entry(s, p, lifecycle_of) for s, p in plans]
-        diffs = [
-            repository_diff(states.get(spec.name), spec, plan, lifecycle_of.get(spec.name))
-            for (spec, plan), result in zip(plans, results, strict=True)
-            if result["changed"]
-        ]
-        return results, diffs, read.unmanaged, [read.any_arn, *(state.arn for state in states.values())]
+        return results, diffs(), read.unmanaged, [read.any_arn, *(state.arn for state in states.values())]
 
     def _with_key_arn(self, spec: RepositorySpec, current: RepositoryState | None) -> RepositorySpec:
         """The spec with its KMS key as the ARN ECR reports, where an existing repository's key is compared."""

@@ -25,6 +25,8 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.github import 
     github_provider_arn,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import (
+    access_removed,
+    access_removed_words,
     plan_provider,
     plan_role,
     provider_view,
@@ -109,9 +111,16 @@ class GithubOidcRoleRunner(Runner):
         results, diffs = [], []
         for role, spec in zip(request.roles, specs, strict=True):
             plan = plans[spec.name]
-            results.append(ci_role_entry(role, after[spec.name].arn, True, plan.changes, request.subjects))
+            entry = ci_role_entry(role, after[spec.name].arn, True, plan.changes, request.subjects)
+            entry["access_removed"] = removed = access_removed(states[spec.name], spec)
+            results.append(entry)
             if plan.changed:
-                diffs.append(diff_entry(role_view(states[spec.name]), role_view(after[spec.name]), f"role {spec.name}"))
+                shown = diff_entry(role_view(states[spec.name]), role_view(after[spec.name]), f"role {spec.name}")
+                narrowed = access_removed_words(spec.name, removed, "push access")
+                if narrowed:
+                    self.module.warn(f"Access removed: {narrowed}")
+                    shown["prepared"] = f"access removed: {narrowed}\n"
+                diffs.append(shown)
         return results, diffs
 
     def roles_absent(self, request):

@@ -12,7 +12,13 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import IA
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.eks import PodIdentityAssociations
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.iam import IamAccess
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import role_arn
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import plan_role, role_after, role_view
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import (
+    access_removed,
+    access_removed_words,
+    plan_role,
+    role_after,
+    role_view,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.image_updater import (
     association_request,
     image_updater_request,
@@ -75,7 +81,14 @@ class ImageUpdaterRoleRunner(Runner):
                 role["arn"] = arn = after.arn
             else:
                 self.iam.update_role(spec, plan)
-        diffs = [diff_entry(role_view(current), role_view(after), f"role {spec.name}")] if plan.changed else []
+        role["access_removed"] = removed = access_removed(current, spec)
+        diffs = []
+        if plan.changed:
+            diffs.append(diff_entry(role_view(current), role_view(after), f"role {spec.name}"))
+            narrowed = access_removed_words(spec.name, removed, "read access")
+            if narrowed:
+                self.module.warn(f"Access removed: {narrowed}")
+                diffs[0]["prepared"] = f"access removed: {narrowed}\n"
         result = {"role_arn": arn, "role": role, "association": None, "changed": plan.changed}
         if request is None:
             return result, diffs

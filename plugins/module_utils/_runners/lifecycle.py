@@ -7,6 +7,7 @@ then write the policies that change."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
@@ -15,25 +16,48 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import fi
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.ecr_lifecycle import EcrLifecycle
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan import (
     LifecyclePlan,
-    guard_refusals,
     refused_message,
+    refused_plans,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import Runner
+from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import Runner, with_header
 
 
 def previewed(access: EcrLifecycle, plans: list[LifecyclePlan], existing: Collection[str]) -> list[LifecyclePlan]:
-    """The plans, each new policy previewed against its repository's images (read concurrently;
-    a repository that does not exist yet has none)."""
-    images = access.images_of([p.spec.name for p in plans if p.sets_policy and p.spec.name in existing])
+    """The plans, each new policy previewed against its repository's images and what its indexes list
+    (read concurrently, only for the repositories whose policy changes; a repository that does not exist
+    yet has none)."""
+    images = access.image_graphs_of([p.spec.name for p in plans if p.sets_policy and p.spec.name in existing])
     now = datetime.now(UTC)
     return [plan.previewed(images.get(plan.spec.name, []), now) for plan in plans]
 
 
-def refuse_when_guarded(runner: Runner, plans: list[LifecyclePlan], shown: Callable[[LifecyclePlan], dict]) -> None:
-    """Fail the module, before any write, when a new policy would expire too many images."""
-    refusals = guard_refusals(plans)
-    if refusals:
-        runner.module.fail_json(msg=refused_message(refusals), repositories=[shown(p) for p in plans])
+def refuse_when_guarded(
+    runner: Runner,
+    plans: list[LifecyclePlan],
+    shown: Callable[[LifecyclePlan], dict],
+    diffs: Callable[[], list[dict]],
+) -> None:
+    """Fail the module, before any write, when a new policy would expire too many images. The message
+    holds the refused previews: Ansible shows a failed task's message, never its diff (which is still
+    returned in diff mode, for -vvv and registered results)."""
+    refused = refused_plans(plans)
+    if refused:
+        extra = {"diff": diffs()} if runner.module._diff else {}
+        runner.module.fail_json(msg=refused_message(refused), repositories=[shown(p) for p in plans], **extra)
+
+
+def grouped_diffs(named: list[tuple[str, dict]]) -> list[dict]:
+    """One diff entry per distinct diff, its header naming every repository that shares it, in first-seen
+    order: a hundred repositories given the same policy read as one diff, not a hundred."""
+    groups: dict[str, tuple[list[str], dict]] = {}
+    for name, diff in named:
+        key = json.dumps(diff, sort_keys=True, default=str)
+        groups.setdefault(key, ([], diff))[0].append(name)
+    return [with_header(diff, _repositories_header(names)) for names, diff in groups.values()]
+
+
+def _repositories_header(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{len(names)} repositories: {', '.join(names)}"
 
 
 def write_policies(

@@ -9,14 +9,17 @@ venv's site-packages, as in an execution environment).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.path.dirname(sys.executable)
+GATES = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 
@@ -65,3 +68,43 @@ def installed(tarball, tmp_path_factory) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (path / "ansible_collections" / "cloudops" / "ecr" / "MANIFEST.json").is_file()
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def galaxy_importer() -> str:
+    """The python of ``.venv/importer``: galaxy-importer over the dev venv (importer-requirements.txt).
+
+    Its own site-packages come first (attrs 23 for galaxy-importer), then the dev venv's, named by a
+    ``.pth`` file: ansible-lint and ansible-doc, which it runs, are the ones the other gates use.
+    Made again, and checked with ``pip check``, whenever importer-requirements.txt or
+    test-requirements.txt changes; ``make clean`` removes it with ``.venv``.
+    """
+    venv = os.path.join(ROOT, ".venv", "importer")
+    python = os.path.join(venv, "bin", "python")
+    stamp = os.path.join(venv, ".installed")
+    requirements = os.path.join(GATES, "importer-requirements.txt")
+    wanted = ""
+    for path in (requirements, os.path.join(ROOT, "test-requirements.txt")):  # the dev venv's pins count too
+        with open(path, encoding="utf-8") as f:
+            wanted += f.read()
+    if os.path.isfile(stamp):
+        with open(stamp, encoding="utf-8") as f:
+            if f.read() == wanted:
+                return python
+    shutil.rmtree(venv, ignore_errors=True)
+    pip = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check"]
+    steps = [
+        [sys.executable, "-m", "venv", "--without-pip", venv],
+        [*pip, "install", "--quiet", "--no-deps", "--no-compile", "-r", requirements],
+    ]
+    for step in steps:
+        result = run(step, cwd=ROOT)
+        assert result.returncode == 0, result.stdout + result.stderr
+    site = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=ROOT).stdout.strip()
+    with open(os.path.join(site, "zz-dev-venv.pth"), "w", encoding="utf-8") as f:
+        f.write(f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n")
+    check = run([*pip, "check"], cwd=ROOT)
+    assert check.returncode == 0, "galaxy-importer's requirements are not met:\n" + check.stdout + check.stderr
+    with open(stamp, "w", encoding="utf-8") as f:
+        f.write(wanted)
+    return python

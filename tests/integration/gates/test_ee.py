@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from importlib import metadata
 
 import pytest
 import yaml
@@ -59,7 +60,7 @@ def context(definition, tarball, tmp_path_factory):
 
 def test_definition_is_builder_v3_with_the_pinned_ansible(definition):
     assert definition["version"] == 3
-    pins = requirement_pins(os.path.join(ROOT, "requirements.txt"))
+    pins = requirement_pins(os.path.join(ROOT, "test-requirements.txt"))
     deps = definition["dependencies"]
     assert deps["ansible_core"]["package_pip"] == f"ansible-core=={pins['ansible-core']}"
     assert deps["ansible_runner"]["package_pip"] == f"ansible-runner=={pins['ansible-runner']}"
@@ -106,10 +107,17 @@ def test_collection_declares_its_runtime_dependencies_for_introspection(installe
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "from collection cloudops.ecr" in pip.read_text()
-    pins = requirement_pins(str(pip))
-    project = requirement_pins(os.path.join(ROOT, "requirements.txt"))
-    for package in ("boto3", "botocore"):
-        assert pins.get(package) == project[package], (
-            f"meta/ee-requirements.txt {package} differs from requirements.txt"
-        )
+    introspected = requirement_pins(str(pip))
+    runtime = requirement_pins(os.path.join(ROOT, "requirements.txt"))
+    assert sorted(runtime) == ["boto3", "botocore"], "requirements.txt holds the target's needs only"
+    for package, version in runtime.items():
+        assert introspected.get(package) == version, f"the EE would not get requirements.txt's {package}=={version}"
     assert "from collection cloudops.ecr" in bindep.read_text()
+
+
+def test_runtime_pins_are_the_ones_the_project_tests_with():
+    runtime = requirement_pins(os.path.join(ROOT, "requirements.txt"))
+    development = requirement_pins(os.path.join(ROOT, "test-requirements.txt"))
+    assert not set(runtime) & set(development), "a package pinned in both requirements files"
+    installed = {package: metadata.version(package) for package in runtime}
+    assert installed == runtime, "the venv does not hold requirements.txt's pins: run `make setup`"

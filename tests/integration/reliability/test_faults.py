@@ -8,6 +8,7 @@ The seed is fixed so a failure replays; set CLOUDOPS_FAULT_SEED to try others.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -114,6 +115,47 @@ def test_a_lost_answer_to_an_iam_create_is_recognised_when_botocore_resends_it(a
         assert proxy.stats()["faults"].get("lost") == 2
     assert duplicates(held()) == NO_DUPLICATES
     assert run.returncode == 0, run.tail()
+
+
+IMAGE_UPDATER_ARGS = {
+    "name": "argocd-image-updater-dev",
+    "cluster_name": "dev-eks",
+    "repositories": ["example-org/web-app"],
+    "association": False,
+}
+TRUST_OF_IMAGE_UPDATER = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "converges"),
+    [
+        ("cloudops.ecr.image_updater_role", IMAGE_UPDATER_ARGS, True),
+        (
+            "amazon.aws.iam_role",
+            {"name": "argocd-image-updater-dev", "assume_role_policy_document": TRUST_OF_IMAGE_UPDATER},
+            False,
+        ),
+    ],
+    ids=["image_updater_role", "amazon.aws.iam_role"],
+)
+def test_a_lost_create_role_answer_is_why_the_role_keeps_its_own_image_updater_module(aws, held, name, args, converges):
+    """README "Why image_updater_role": amazon.aws.iam_role treats botocore's resend of a CreateRole whose
+    answer was lost as a failure (EntityAlreadyExists); the collection's module recognises its own role."""
+    with FaultProxy(aws.url, lost=1.0, operations={"CreateRole"}, max_attempt=1) as proxy:
+        run = module(aws.env(endpoint=proxy.url), name, {**args, "region": aws.region})
+        assert proxy.stats()["faults"].get("lost") == 1
+    assert duplicates(held()) == NO_DUPLICATES
+    if converges:
+        assert run.returncode == 0, run.tail()
+    else:
+        assert run.returncode != 0 and "EntityAlreadyExists" in run.output, run.tail()
 
 
 def test_dropped_connections_are_resent_and_the_site_converges(aws, held, report):

@@ -40,7 +40,46 @@ def test_every_output_from_the_registered_results():
         "oidc_provider_arn": CI_ROLE["provider_arn"],
         "ci_role_arns": {"github-actions": CI_ROLE["roles"][0]["arn"]},
         "image_updater_role_arn": IMAGE_UPDATER["role_arn"],
+        "access_removed": [],
     }
+
+
+def test_check_mode_gives_no_arn_for_what_would_be_created():
+    ci_role = {
+        **CI_ROLE,
+        "provider": {"changes": ["created"]},
+        "roles": [{**CI_ROLE["roles"][0], "changes": ["created"]}],
+    }
+    updater = {**IMAGE_UPDATER, "role": {"name": "argocd-image-updater-dev", "changes": ["created"]}}
+    outputs = registry_outputs(REPOSITORIES, [], ci_role, updater, "dev", "eu-west-1", True)
+    assert outputs["oidc_provider_arn"] is None
+    assert outputs["ci_role_arns"] == {"github-actions": None}
+    assert outputs["image_updater_role_arn"] is None
+    applied = registry_outputs(REPOSITORIES, [], ci_role, updater, "dev", "eu-west-1", False)
+    assert applied["ci_role_arns"] == {"github-actions": CI_ROLE["roles"][0]["arn"]}
+
+
+def test_access_removed_lists_each_narrowed_role():
+    ci_role = {
+        **CI_ROLE,
+        "roles": [
+            {
+                **CI_ROLE["roles"][0],
+                "access_removed": {"subjects": ["repo:o/w:ref:refs/heads/main"], "repositories": ["o/w"]},
+            }
+        ],
+    }
+    updater = {**IMAGE_UPDATER, "role": {"name": "iu", "access_removed": {"subjects": [], "repositories": ["o/w"]}}}
+    outputs = registry_outputs(REPOSITORIES, [], ci_role, updater, "dev", "eu-west-1")
+    assert outputs["access_removed"] == [
+        {
+            "role": "github-actions",
+            "access": "push",
+            "subjects": ["repo:o/w:ref:refs/heads/main"],
+            "repositories": ["o/w"],
+        },
+        {"role": "iu", "access": "read", "subjects": [], "repositories": ["o/w"]},
+    ]
 
 
 @pytest.mark.parametrize("skipped", [None, {"skipped": True, "changed": False}])

@@ -5,15 +5,8 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.filter.ecr_read_policy import ecr_read_policy as ecr_read_filter
-from ansible_collections.cloudops.ecr.plugins.filter.pod_identity_trust_policy import (
-    pod_identity_trust_policy as pod_identity_trust_filter,
-)
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import (
     ECR_PUSH_MINIMUM_ACTIONS as ECR_PUSH_ACTIONS,
 )
@@ -320,31 +313,6 @@ def test_pod_identity_target_errors_are_placed_under_the_given_path():
     with pytest.raises(InvalidInput) as excinfo:
         validate_pod_identity_target("dev", "argocd", "Bad_SA", path="image_updater")
     assert [p.path for p in excinfo.value.problems] == ["image_updater.service_account"]
-
-
-# --- the filters expose the same builders to YAML ----------------------------------------------
-
-
-def test_pod_identity_trust_policy_filter_builds_the_same_document():
-    assert pod_identity_trust_filter(123456789012, "dev") == pod_identity_trust_policy("123456789012", "dev")
-
-
-def test_ecr_read_policy_filter_builds_arns_from_names():
-    policy = ecr_read_filter(["example-org/app", "example-org/api"], "123456789012", "eu-west-1")
-    assert policy == ecr_read_policy([APP, API])
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (lambda: pod_identity_trust_filter("1", "dev"), "pod_identity_trust_policy: account_id: '1'"),
-        (lambda: ecr_read_filter(["Bad"], "123456789012", "eu-west-1"), "ecr_read_policy: repository_arns[0]"),
-        (lambda: ecr_read_filter("app", "123456789012", "eu-west-1"), "expects a list of repository names"),
-    ],
-)
-def test_filters_turn_invalid_input_into_filter_errors(call, message):
-    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        call()
 
 
 def test_small_role_documents_pass_the_size_checks():

@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.image_graph import Image, image_from_aws
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_evaluate import (
     Decision,
-    Image,
     evaluate_lifecycle_policy,
     expire_summary,
-    image_from_aws,
+    rule_in_words,
 )
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_rules import is_protect_rule
 from ansible_collections.cloudops.ecr.tests.helpers.lifecycle import build_lifecycle_policy
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -63,7 +64,15 @@ def test_fifteen_untagged_images_and_the_role_default_expire_exactly_the_five_ol
     assert {d.action for d in decisions} == {"expire"}
     assert decisions[-1].reason == "untagged, 11th newest of 15 untagged images; rule 1 keeps the last 10"
     summary = expire_summary(decisions, images)
-    assert summary == {"images": 15, "expire": 5, "transition": 0, "keep": 10, "expire_percent": 33.3}
+    assert summary == {
+        "images": 15,
+        "rankable": 15,
+        "expire": 5,
+        "transition": 0,
+        "goes_with_index": 0,
+        "keep": 10,
+        "expire_percent": 33.3,
+    }
 
 
 def test_the_role_default_expires_tagged_images_older_than_30_days():
@@ -221,7 +230,9 @@ def test_image_from_aws_reads_the_storage_class_from_the_image_status(status, st
 def test_an_empty_repository_expires_nothing():
     assert expire_summary(evaluate_lifecycle_policy(build_lifecycle_policy(ROLE_DEFAULT), [], NOW), []) == {
         "images": 0,
+        "rankable": 0,
         "expire": 0,
+        "goes_with_index": 0,
         "transition": 0,
         "keep": 0,
         "expire_percent": 0.0,
@@ -243,3 +254,31 @@ def test_a_decision_carries_digest_tags_action_priority_and_reason():
             "tagged v1, latest, 2nd newest of 2 images tagged v*; rule 3 keeps the last 1",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("rule_in_plain_words", "words"),
+    [
+        (
+            {"tag_patterns": ["v*"], "protect": True},
+            "protected: images tagged v*, which no later rule expires or archives",
+        ),
+        ({"tag_status": "untagged", "keep_last": 10}, "keep the last 10 untagged images"),
+        (
+            {"tag_prefixes": ["feature-"], "keep_days": 14},
+            "expire images tagged with prefix feature- 14 days after push",
+        ),
+        ({"tag_status": "any", "archive_after_days": 180}, "archive images 180 days after push"),
+        ({"tag_status": "any", "archive_if_unpulled_days": 90}, "archive images not pulled for 90 days"),
+        ({"tag_status": "any", "delete_archived_after_days": 365}, "delete archived images 365 days after archiving"),
+    ],
+)
+def test_every_rule_reads_in_plain_words_and_a_protect_rule_reads_protected(rule_in_plain_words, words):
+    (aws_rule,) = build_lifecycle_policy([rule_in_plain_words])["rules"]
+    assert rule_in_words(aws_rule) == words
+    assert is_protect_rule(aws_rule) is ("protect" in rule_in_plain_words)
+
+
+def test_a_raw_count_rule_below_the_protect_count_is_not_read_as_protected():
+    assert is_protect_rule(rule(1, "tagged", "imageCountMoreThan", 9999, patterns=["v*"])) is False
+    assert is_protect_rule(rule(1, "tagged", "imageCountMoreThan", 999999, patterns=["v*"])) is True

@@ -7,19 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_evaluate import Image
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.image_graph import Image
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan import (
     DEFAULT_MAX_EXPIRE_PERCENT,
     LifecycleSpec,
     desired_lifecycle_policies,
     desired_repositories_with_lifecycle,
     guard_refusal,
-    guard_refusals,
     lifecycle_preview,
     parse_current_policy,
     plan_lifecycle,
     policy_changes,
     preview_text,
+    refused_plans,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput
 from ansible_collections.cloudops.ecr.tests.helpers.lifecycle import build_lifecycle_policy
@@ -142,6 +142,7 @@ def test_the_preview_lists_images_with_push_time_and_reason():
         "pushed_at": "2025-05-20T00:00:00+00:00",
         "rule_priority": 1,
         "reason": "untagged, 12th newest of 12 untagged images; rule 1 keeps the last 10",
+        "kind": "image",
     }
     assert preview["transition"] == []
 
@@ -165,10 +166,11 @@ def test_the_preview_text_is_capped_for_diff_mode():
     text = preview_text(preview, limit=3)
     assert text.splitlines() == [
         "preview: 4 of 14 images would expire (28.6%), 0 would be archived",
-        "  expire sha256:00: untagged, 14th newest of 14 untagged images; rule 1 keeps the last 10",
-        "  expire sha256:01: untagged, 13th newest of 14 untagged images; rule 1 keeps the last 10",
-        "  expire sha256:02: untagged, 12th newest of 14 untagged images; rule 1 keeps the last 10",
-        "  ... and 1 more to expire",
+        "  rule 1 (keep the last 10 untagged images): 14 images, 4 expire",
+        "    expire sha256:00: untagged, 14th newest of 14 untagged images; rule 1 keeps the last 10",
+        "    expire sha256:01: untagged, 13th newest of 14 untagged images; rule 1 keeps the last 10",
+        "    expire sha256:02: untagged, 12th newest of 14 untagged images; rule 1 keeps the last 10",
+        "    ... and 1 more (expire)",
     ]
 
 
@@ -259,6 +261,6 @@ def test_a_plan_reports_the_stored_policy_until_applied_and_only_new_policies_ar
     assert plan.changes == ["created"]
     assert plan.result()["policy"] == spec.policy
     assert plan.result(applied=False)["policy"] is None
-    assert guard_refusals([plan]) == [guard_refusal(spec, plan.preview)]
+    assert refused_plans([plan]) == [(plan, guard_refusal(spec, plan.preview))]
     unchanged = plan_lifecycle(spec, json.dumps(spec.policy))
     assert unchanged.changes == [] and unchanged.previewed(untagged_images(15), NOW).preview is None

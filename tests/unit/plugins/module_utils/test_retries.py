@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 import os
 
+import botocore
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
@@ -143,24 +145,34 @@ def test_worst_cases_are_bounded():
 
 # --- every call site asks for retries -------------------------------------------------------------
 
-# Client methods that are not API calls (AWSRetry's wrapper leaves these alone too).
-_NOT_API_CALLS = {"get_paginator", "can_paginate", "get_waiter", "generate_presigned_url", "close"}
+# The API operations of the services the collection calls, as boto3 client method names: any call
+# of one of these, on whatever object, is an AWS call and must ask for retries.
+SERVICES = ("ecr", "iam", "eks", "kms", "sts")
+OPERATIONS = frozenset(
+    botocore.xform_name(operation)
+    for service in SERVICES
+    for operation in botocore.session.get_session().get_service_model(service).operation_names
+)
 
 
-def _client_like(node: ast.AST) -> bool:
-    text = ast.unparse(node)
-    return text.rsplit(".", maxsplit=1)[-1] in {"client", "_client", "kms", "settling"}
+# The collection's own AWS layer objects (``self.iam.create_role(spec)``): their methods share
+# names with operations, and make the retried calls themselves.
+ACCESS_OBJECTS = {"iam", "registry", "associations", "lifecycle", "access"}
+
+
+def _is_access_object(node: ast.AST) -> bool:
+    return ast.unparse(node).rsplit(".", maxsplit=1)[-1] in ACCESS_OBJECTS
 
 
 def calls_without_retry(path: str) -> list[str]:
-    """Client API calls (``<...>.client.operation(...)``) in ``path`` made without ``aws_retry=True``."""
+    """API calls (``<anything>.<operation>(...)``) in ``path`` made without ``aws_retry=True``."""
     with open(path, encoding="utf-8") as handle:
         tree = ast.parse(handle.read())
     found = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if not _client_like(node.func.value) or node.func.attr in _NOT_API_CALLS or node.func.attr.startswith("_"):
+        if node.func.attr not in OPERATIONS or _is_access_object(node.func.value):
             continue
         retried = any(
             k.arg == "aws_retry" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
@@ -168,6 +180,17 @@ def calls_without_retry(path: str) -> list[str]:
         if not retried:
             found.append(f"{os.path.relpath(path, ROOT)}:{node.lineno} {ast.unparse(node.func)}")
     return found
+
+
+def operations_by_name(path: str) -> list[str]:
+    """``getattr(x, "operation")`` or ``getattr(x, variable)``: calls the check above cannot see."""
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    return [
+        f"{os.path.relpath(path, ROOT)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+    ]
 
 
 def paginators(path: str) -> list[str]:
@@ -184,6 +207,25 @@ def paginators(path: str) -> list[str]:
 @pytest.mark.parametrize("path", PLUGINS, ids=lambda p: os.path.relpath(p, ROOT))
 def test_every_client_call_is_made_with_aws_retry(path):
     assert calls_without_retry(path) == []
+
+
+@pytest.mark.parametrize("path", PLUGINS, ids=lambda p: os.path.relpath(p, ROOT))
+def test_no_operation_is_called_by_name_where_the_retry_check_cannot_see_it(path):
+    assert operations_by_name(path) == []
+
+
+def test_the_retry_check_sees_calls_on_any_object(tmp_path):
+    source = tmp_path / "calls.py"
+    source.write_text(
+        "def f(writer, client):\n"
+        "    writer.put_role_policy(RoleName='a')\n"
+        "    client.describe_repositories(aws_retry=True)\n"
+        "    self._writer.tag_role(aws_retry=False)\n"
+    )
+    assert [line.split()[-1] for line in calls_without_retry(str(source))] == [
+        "writer.put_role_policy",
+        "self._writer.tag_role",
+    ]
 
 
 KNOWN_UNRETRIED_PAGES: dict[str, str] = {}  # file name -> why a page there is fetched without AWSRetry

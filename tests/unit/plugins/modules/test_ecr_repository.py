@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
+from ansible_collections.cloudops.ecr.plugins.module_utils._aws.ecr import EcrRegistry
 from ansible_collections.cloudops.ecr.plugins.modules import ecr_repository
 
 
@@ -279,3 +281,33 @@ def test_absent_in_check_mode_deletes_nothing(aws, run_module, api_calls):
     assert result["changed"] is True
     assert api_calls.writes == []
     assert names_in(ecr) == ["old"]
+
+
+# --- errors: AWS refusals are failures, bugs are tracebacks -------------------------------------
+
+
+def test_an_aws_refusal_fails_the_module_naming_what_was_being_done(aws, run_module, monkeypatch):
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def denied(self, operation, params):
+        if operation == "DescribeRepositories":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not for you"}}, operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", denied)
+    result = run_module(ecr_repository, {"repositories": ["example-org/app"]})
+    assert result["failed"] is True
+    assert result["msg"].startswith("Failed to list the repositories of the ECR registry: ")
+    assert "AccessDeniedException" in result["msg"]
+    assert result["error"]["code"] == "AccessDeniedException"
+
+
+def test_a_bug_surfaces_as_a_traceback_never_as_an_aws_failure(aws, run_module, monkeypatch):
+    def broken(self):
+        return {"app": {"repositoryName": "app"}}  # no repositoryArn: the code that reads it fails
+
+    monkeypatch.setattr(EcrRegistry, "list_repositories", broken)
+    with pytest.raises(KeyError, match="repositoryArn"):
+        run_module(ecr_repository, {"repositories": ["app"], "tags": {"team": "a"}})

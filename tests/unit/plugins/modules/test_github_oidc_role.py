@@ -504,3 +504,15 @@ def test_large_trust_policy_is_converged_with_a_quota_warning(aws, run_module):
     result = run_module(github_oidc_role, {"name": "github-actions", "github_repos": repos})
     assert result["changed"] is True
     assert "IAM's default quota is 2048" in str(result["warnings"])
+
+
+def test_a_github_repository_left_out_of_the_list_is_reported_as_losing_push_access(aws, run_module):
+    run_module(github_oidc_role, ARGS)
+    result = run_module(github_oidc_role, {**ARGS, "github_repos": REPOS[:1]}, diff=True)
+    [role] = result["roles"]
+    assert role["access_removed"] == {
+        "subjects": [f"repo:{REPOS[1]}:ref:refs/heads/main"],
+        "repositories": [REPOS[1]],
+    }
+    prepared = next(d["prepared"] for d in result["diff"] if d["before_header"] == "role github-actions")
+    assert f"{REPOS[1]} lose push access through role github-actions" in prepared

@@ -16,10 +16,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.cloudops.ecr.plugins.filter.ecr_read_policy import ecr_read_policy
-from ansible_collections.cloudops.ecr.plugins.filter.pod_identity_trust_policy import pod_identity_trust_policy
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import RETRY
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.eks import EKS_ROLE_SETTLING_RETRY
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import (
+    ecr_read_policy,
+    pod_identity_trust_policy,
+    repository_arn,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils._runners import (
     image_updater_role as image_updater_role_runner,
 )
@@ -56,7 +59,7 @@ def old_trust():
 
 
 def old_read_policy(repositories=tuple(REPOSITORIES)):
-    return ecr_read_policy(list(repositories), ACCOUNT, REGION)
+    return ecr_read_policy([repository_arn("aws", REGION, ACCOUNT, name) for name in repositories])
 
 
 def trust_of(iam):
@@ -80,7 +83,14 @@ def test_cold_run_creates_the_role_with_the_documents_of_the_old_filters(aws, ru
     assert result["changed"] is True
     assert (result["account_id"], result["partition"]) == (ACCOUNT, "aws")
     assert result["role_arn"] == ROLE_ARN
-    assert result["role"] == {"name": NAME, "arn": ROLE_ARN, "path": "/", "changed": True, "changes": ["created"]}
+    assert result["role"] == {
+        "name": NAME,
+        "arn": ROLE_ARN,
+        "path": "/",
+        "changed": True,
+        "changes": ["created"],
+        "access_removed": {"subjects": [], "repositories": []},
+    }
     assert result["association"] is None
     assert trust_of(iam) == old_trust()
     assert read_policy_of(iam) == old_read_policy()
@@ -437,3 +447,12 @@ def test_absent_leaves_an_association_to_another_role_alone(aws, eks, run_module
     assert result["association"]["role_arn"] == OTHER_ROLE
     assert "left alone" in str(result["warnings"])
     assert roles(iam) == []
+
+
+def test_a_repository_left_out_of_the_list_is_reported_as_losing_read_access(aws, run_module):
+    iam = aws("iam")
+    run_module(image_updater_role, ARGS)
+    result = run_module(image_updater_role, {**ARGS, "repositories": REPOSITORIES[:1]}, diff=True)
+    assert result["role"]["access_removed"] == {"subjects": [], "repositories": REPOSITORIES[1:]}
+    assert f"{REPOSITORIES[1]} lose read access through role {NAME}" in result["diff"][0]["prepared"]
+    assert read_policy_of(iam) == old_read_policy(REPOSITORIES[:1])
