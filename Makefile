@@ -12,6 +12,10 @@ LINK      := .collections/ansible_collections/cloudops/ecr
 COMPAT    := $(VENV)/compat
 COMPAT_STAMP := $(COMPAT)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Some machines (this project's CI among them) set PYTHONDONTWRITEBYTECODE=1: every Python process
+# then compiles boto3, botocore and Ansible from source again (import boto3: 1.0 s instead of 0.4 s,
+# in each of the thousands of module processes the tests start). Let Python cache what it imports.
+unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup compat-setup demo localaws test units integration sanity compat molecule lint bench clean

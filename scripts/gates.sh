@@ -14,6 +14,7 @@ export PATH="$PWD/$BIN:$PATH"
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_URL
+unset PYTHONDONTWRITEBYTECODE  # see the Makefile: let Python cache the bytecode of what it imports
 
 # pytest over explicit paths; "no tests collected" (exit 5) is a failure, never a silent pass.
 pytest_gate() {

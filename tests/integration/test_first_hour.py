@@ -18,6 +18,13 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from localaws import split_calls
 
 REPOS = ["example-org/web-app", "example-org/api-service", "example-org/worker"]
+# What a test that is about something else leaves out, to keep its run short (each module task is a process).
+REGISTRY_ONLY = {
+    "ecr_registry_ci_role": False,
+    "ecr_registry_image_updater": False,
+    "ecr_registry_lifecycle_enabled": False,
+}
+NO_LIFECYCLE = {"ecr_registry_lifecycle_enabled": False}
 
 
 @pytest.fixture
@@ -110,10 +117,10 @@ def test_misspelled_inventory_variables_fail_naming_the_closest(aws, recorded, t
 
 
 def test_a_removed_repository_loses_its_access_and_the_check_run_said_so_first(aws, recorded):
-    assert site(aws.env(), extra={"github_repos": REPOS}).returncode == 0
+    assert site(aws.env(), extra={"github_repos": REPOS, **NO_LIFECYCLE}).returncode == 0
     before = iam_documents(aws)
     with recorded() as calls:
-        preview = site(aws.env(), "--check", "--diff", extra={"github_repos": REPOS[:2]})
+        preview = site(aws.env(), "--check", "--diff", extra={"github_repos": REPOS[:2], **NO_LIFECYCLE})
     assert preview.returncode == 0, preview.tail()
     assert calls.writes == []
     assert iam_documents(aws) == before
@@ -121,7 +128,7 @@ def test_a_removed_repository_loses_its_access_and_the_check_run_said_so_first(a
     assert would in preview.output.replace("\n        ", " ")
     assert "access removed: example-org/worker lose push access" in preview.output
 
-    applied = site(aws.env(), extra={"github_repos": REPOS[:2]})
+    applied = site(aws.env(), extra={"github_repos": REPOS[:2], **NO_LIFECYCLE})
     assert applied.returncode == 0, applied.tail()
     after = iam_documents(aws)
     lost = [s for s in subjects(before["ci_trust"]) if s not in subjects(after["ci_trust"])]
@@ -147,7 +154,7 @@ def test_a_relative_outputs_file_is_written_where_the_user_runs_with_its_folder_
     target = os.path.join(ROOT, relative)
     if os.path.exists(target):
         os.unlink(target)
-    result = site(aws.env(), extra={"ecr_registry_outputs_file": relative})
+    result = site(aws.env(), extra={"ecr_registry_outputs_file": relative, **REGISTRY_ONLY})
     assert result.returncode == 0, result.tail()
     with open(target, encoding="utf-8") as written:
         assert json.load(written)["repository_urls"]
@@ -161,20 +168,14 @@ def test_an_outputs_file_that_cannot_be_written_fails_before_the_first_write(aws
     assert calls.writes == []
 
 
-@pytest.mark.parametrize("spelling", ["false", "no", "False", "0"])
-def test_booleans_from_the_command_line_are_read_as_ansible_reads_them(aws, spelling):
-    args = [
-        f"{BIN}/ansible-playbook",
-        "site.yml",
-        "-i",
-        "inventories/dev",
-        "-e",
-        "ecr_registry_pod_identity_association=false",
-    ]
-    result = run([*args, "-e", f"ecr_registry_ci_role={spelling}", "-e", f"ecr_registry_summary={spelling}"], aws.env())
+def test_booleans_from_the_command_line_are_read_as_ansible_reads_them(aws):
+    spellings = ["ecr_registry_ci_role=false", "ecr_registry_summary=no", "ecr_registry_image_updater=False"]
+    args = [f"{BIN}/ansible-playbook", "site.yml", "-i", "inventories/dev", "-e", "ecr_registry_lifecycle_enabled=0"]
+    result = run([*args, *(arg for spelling in spellings for arg in ("-e", spelling))], aws.env())
     assert result.returncode == 0, result.tail()
-    assert "github-actions" not in [r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]]
-    assert re.search(r"TASK \[cloudops\.ecr\.ecr_registry : Registry summary\] \**\nskipping", result.stdout)
+    assert aws.client("iam").list_roles()["Roles"] == []
+    assert "ECR registry, dev" not in result.stdout  # no summary
+    assert aws.client("ecr").describe_repositories()["repositories"]
 
 
 def readme_block(heading: str, language: str = "yaml") -> str:
@@ -198,7 +199,8 @@ def test_the_readme_reuse_example_runs_as_written_with_its_module_defaults_regio
 
 
 def test_the_immutable_github_id_form_names_the_plain_ecr_repository_and_the_trust_keeps_it(aws):
-    result = site(aws.env(), extra={"github_repos": ["acme@1234/Frontend-Web@5678"], "extra_repositories": []})
+    extra = {"github_repos": ["acme@1234/Frontend-Web@5678"], "extra_repositories": [], **NO_LIFECYCLE}
+    result = site(aws.env(), extra={**extra, "ecr_registry_image_updater": False})
     assert result.returncode == 0, result.tail()
     names = [r["repositoryName"] for r in aws.client("ecr").describe_repositories()["repositories"]]
     assert names == ["acme/frontend-web"]
