@@ -113,6 +113,16 @@ def registry_outputs(
     ]
     if any((updater_role.get("access_removed") or {}).values()):
         removed.append({"role": updater_role["name"], "access": "read", **updater_role["access_removed"]})
+    if repositories.get("membership_removed"):
+        # the Image Updater reads by the registry's tag: untagged, a repository is no longer read
+        removed.append(
+            {
+                "role": updater_role.get("name"),
+                "access": "read",
+                "subjects": [],
+                "repositories": list(repositories["membership_removed"]),
+            }
+        )
     return {
         "environment": environment,
         "account_id": repositories.get("registry_id"),

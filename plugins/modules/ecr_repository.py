@@ -112,6 +112,26 @@ options:
         description: AWS Organizations ids (C(o-...)) whose accounts may pull.
         type: list
         elements: str
+  membership_tag:
+    description:
+      - A tag that marks the repositories of this registry, one C(key) and C(value). Every listed repository
+        gets it (besides O(tags), and kept when O(purge_tags) removes others), and a repository of the
+        registry that carries it but is no longer listed loses it - and with it any access granted by the
+        tag, such as the read policy M(cloudops.ecr.image_updater_role) writes with
+        O(cloudops.ecr.image_updater_role#module:repository_tag).
+      - The repositories that lose it are returned as RV(membership_removed), warned about and shown in
+        diff mode; nothing else of theirs is touched. Reading their tags costs one call per unlisted repository.
+      - A listed repository whose O(tags) give the key another value is refused.
+    type: dict
+    suboptions:
+      key:
+        description: The tag key.
+        type: str
+        required: true
+      value:
+        description: The tag value.
+        type: str
+        required: true
   lifecycle:
     description:
       - The lifecycle policy of every listed repository without its own C(lifecycle); the same
@@ -309,6 +329,12 @@ partition:
   returned: success
   type: str
   sample: aws
+membership_removed:
+  description: Unlisted repositories that lost the O(membership_tag) in this run (or would, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [example-org/old]
 unmanaged:
   description: Repositories in the registry that were not listed; they are left alone.
   returned: always
@@ -348,6 +374,10 @@ ARGUMENT_SPEC = dict(
             max_expire_percent=dict(type="float", default=50.0),
         ),
         mutually_exclusive=[("rules", "policy")],
+    ),
+    membership_tag=dict(
+        type="dict",
+        options=dict(key=dict(type="str", required=True, no_log=False), value=dict(type="str", required=True)),
     ),
     tags=dict(type="dict", aliases=["resource_tags"]),
     purge_tags=dict(type="bool", default=True),

@@ -91,6 +91,23 @@ options:
         only if your organisation requires them. Left out, they are neither set nor changed.
     type: list
     elements: str
+  trust_policy_max:
+    description:
+      - The account's trust policy length quota, in characters. IAM's default is 2048; it can be raised to
+        4096 in Service Quotas, and declared here once it is.
+      - Every role's trust policy is sized before any AWS call (an account id is always 12 digits) and a role
+        whose trust would be longer is refused, saying how many repositories fit one role. Each repository
+        adds one C(sub) value per subject (about 45 characters with V(ref:refs/heads/main)), so one role
+        holds about 40 repositories at 2048 and about 85 at 4096; beyond, use O(per_repository).
+    type: int
+    default: 2048
+  roles_max:
+    description:
+      - The account's roles quota. IAM's default is 1000 (raisable to 5000). With O(per_repository), more
+        roles than this are refused before any AWS call, and a run that would create roles counts the
+        account's roles first (C(iam:ListRoles)) and refuses, before any write, to go over it.
+    type: int
+    default: 1000
   state:
     description:
       - V(present) converges the provider and the role(s).
@@ -108,12 +125,13 @@ notes:
   - O(tags) apply to the role(s), and to the provider when this module creates it; a reused
     provider's tags are left alone.
   - Needs C(sts:GetCallerIdentity), C(iam:ListOpenIDConnectProviders), C(iam:GetOpenIDConnectProvider),
-    C(iam:GetRole), C(iam:GetRolePolicy), and for changes C(iam:CreateOpenIDConnectProvider),
+    C(iam:ListRoles) (only when roles are created), C(iam:GetRole), C(iam:GetRolePolicy), and for changes
+    C(iam:CreateOpenIDConnectProvider),
     C(iam:AddClientIDToOpenIDConnectProvider), C(iam:CreateRole), C(iam:UpdateAssumeRolePolicy),
     C(iam:UpdateRole), C(iam:PutRolePolicy), C(iam:PutRolePermissionsBoundary), C(iam:TagRole),
     C(iam:UntagRole), C(iam:DeleteRole) and friends.
-  - IAM's default quota for a trust policy is 2,048 characters; the module warns when the document
-    is larger (raise the quota, or use O(per_repository=true)).
+  - IAM's limits are checked before any AWS call, AWS's own figures, not moto's (which enforces none) -
+    trust policy O(trust_policy_max), a role's inline policies 10,240 characters, O(roles_max) roles.
 """
 
 EXAMPLES = r"""
@@ -235,6 +253,8 @@ ARGUMENT_SPEC = dict(
     permissions_boundary=dict(type="str", aliases=["boundary"]),
     policy_name=dict(type="str", default="ecr-push"),
     thumbprints=dict(type="list", elements="str"),
+    trust_policy_max=dict(type="int", default=2048),
+    roles_max=dict(type="int", default=1000),
     tags=dict(type="dict", aliases=["resource_tags"]),
     purge_tags=dict(type="bool", default=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),

@@ -57,10 +57,31 @@ options:
     default: argocd-image-updater
   repositories:
     description:
-      - Names of the ECR repositories (in the module's region) the role may read, each once.
-      - Required with O(state=present).
+      - Names of the ECR repositories (in the module's region) the role may read, each once: their ARNs are
+        listed in the read policy. With O(state=present), this or O(repository_tag) is required.
+      - IAM allows 10,240 characters for a role's inline policies, about 140 repository ARNs; more are
+        refused before any AWS call - use O(repository_tag).
     type: list
     elements: str
+  repository_tag:
+    description:
+      - Read every repository of the registry that carries this tag (one C(key) and C(value)) instead of a
+        list: one statement of constant size (C(Resource) all repositories of the region, C(Condition)
+        C(aws:ResourceTag/KEY) equals VALUE), however many repositories there are.
+      - Give the same tag as M(cloudops.ecr.ecr_repository)'s O(cloudops.ecr.ecr_repository#module:membership_tag),
+        which puts it on the registry's repositories and takes it off those no longer listed.
+      - Whoever may tag repositories (C(ecr:TagResource)) can then grant this read access; keep that
+        permission with the registry's administrators.
+    type: dict
+    suboptions:
+      key:
+        description: The tag key.
+        type: str
+        required: true
+      value:
+        description: The tag value.
+        type: str
+        required: true
   association:
     description:
       - Whether to converge the EKS Pod Identity association of O(service_account) too (created, or
@@ -235,6 +256,10 @@ ARGUMENT_SPEC = dict(
     namespace=dict(type="str", default="argocd"),
     service_account=dict(type="str", default="argocd-image-updater"),
     repositories=dict(type="list", elements="str"),
+    repository_tag=dict(
+        type="dict",
+        options=dict(key=dict(type="str", required=True, no_log=False), value=dict(type="str", required=True)),
+    ),
     association=dict(type="bool", default=True),
     max_session_duration=dict(type="int", default=3600),
     policy_name=dict(type="str", default="ecr-read"),
@@ -248,7 +273,12 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
-        required_if=[("state", "present", ["cluster_name", "repositories"]), ("association", True, ["cluster_name"])],
+        required_if=[
+            ("state", "present", ["cluster_name"]),
+            ("state", "present", ["repositories", "repository_tag"], True),
+            ("association", True, ["cluster_name"]),
+        ],
+        mutually_exclusive=[("repositories", "repository_tag")],
     )
     ImageUpdaterRoleRunner(module).run()
 

@@ -43,6 +43,7 @@ _ROLE_VARIABLE = {
         "kms_key": "ecr_registry_kms_key",
         "tags": "ecr_registry_tags",
         "access": "ecr_registry_repository_access",
+        "membership_tag": "ecr_registry_access_tag",
     },
     "ecr_lifecycle": {
         "rules": "ecr_registry_lifecycle_rules",
@@ -56,6 +57,8 @@ _ROLE_VARIABLE = {
         "max_session_duration": "ecr_registry_ci_max_session_duration",
         "permissions_boundary": "ecr_registry_ci_permissions_boundary",
         "tags": "ecr_registry_tags",
+        "trust_policy_max": "ecr_registry_iam_trust_policy_max",
+        "roles_max": "ecr_registry_iam_roles_max",
     },
     "image_updater_role": {
         "name": "ecr_registry_image_updater_role_name",
@@ -177,6 +180,7 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
             "tags": values["ecr_registry_tags"],
             "purge_tags": values["ecr_registry_purge_tags"],
             "access": {k: v for k, v in (values["ecr_registry_repository_access"] or {}).items() if v} or None,
+            "membership_tag": values["ecr_registry_access_tag"],
         },
         "ecr_lifecycle": None,
         "github_oidc_role": None,
@@ -202,6 +206,8 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
             "permissions_boundary": values["ecr_registry_ci_permissions_boundary"] or None,
             "tags": values["ecr_registry_tags"],
             "purge_tags": values["ecr_registry_purge_tags"],
+            "trust_policy_max": values["ecr_registry_iam_trust_policy_max"],
+            "roles_max": values["ecr_registry_iam_roles_max"],
         }
     environment = values["ecr_registry_environment"]
     if values["ecr_registry_image_updater"]:
@@ -212,12 +218,12 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
             "cluster_name": values["ecr_registry_eks_cluster_name"],
             "namespace": values["ecr_registry_image_updater_namespace"],
             "service_account": values["ecr_registry_image_updater_service_account"],
-            "repositories": repos.names,
+            "repository_tag": values["ecr_registry_access_tag"],
             "association": values["ecr_registry_pod_identity_association"],
             "tags": values["ecr_registry_tags"],
             "purge_tags": values["ecr_registry_purge_tags"],
         }
-    warnings = _check_tasks(tasks, repos, overrides, lifecycle_overrides, problems)
+    warnings = _check_tasks(tasks, region, repos, overrides, lifecycle_overrides, problems)
     outputs_file = _outputs_file(values["ecr_registry_outputs_file"], cwd, problems)
     problems.raise_if_any()
     return RoleInputs(
@@ -243,7 +249,9 @@ def _mapping(values: Mapping, variable: str, problems: Problems) -> dict:
     return {key: value for key, value in given.items() if isinstance(value, Mapping)}
 
 
-def _check_tasks(tasks: dict, repos: RegistryRepositories, overrides, lifecycle_overrides, problems: Problems):
+def _check_tasks(
+    tasks: dict, region: str, repos: RegistryRepositories, overrides, lifecycle_overrides, problems: Problems
+):
     """Each task's arguments through its module's validator; problems renamed to the user's variables,
     each place reported once (a bad repository name is refused by every task that names it)."""
     warnings, seen = [], set()
@@ -251,7 +259,7 @@ def _check_tasks(tasks: dict, repos: RegistryRepositories, overrides, lifecycle_
         if args is None:
             continue
         try:
-            found = _VALIDATORS[module](dict(args))
+            found = _VALIDATORS[module]({**args, "region": region})
         except InvalidInput as exc:
             for problem in exc.problems:
                 where = _user_path(module, problem.path, repos, overrides, lifecycle_overrides)

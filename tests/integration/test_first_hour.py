@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Principal, Repository, may
 from ansible_collections.cloudops.ecr.tests.integration.reliability.conftest import BIN, ROOT, run, site
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -53,6 +54,16 @@ def iam_documents(aws) -> dict:
         "ci_trust": iam.get_role(RoleName="github-actions")["Role"]["AssumeRolePolicyDocument"],
         "ci_push": policy("github-actions", "ecr-push"),
         "read": policy("argocd-image-updater-dev", "ecr-read"),
+    }
+
+
+def repository_tags(aws) -> dict[str, dict[str, str]]:
+    ecr = aws.client("ecr")
+    return {
+        repo["repositoryName"]: {
+            t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]
+        }
+        for repo in ecr.describe_repositories()["repositories"]
     }
 
 
@@ -118,7 +129,7 @@ def test_misspelled_inventory_variables_fail_naming_the_closest(aws, recorded, t
 
 def test_a_removed_repository_loses_its_access_and_the_check_run_said_so_first(aws, recorded):
     assert site(aws.env(), extra={"github_repos": REPOS, **NO_LIFECYCLE}).returncode == 0
-    before = iam_documents(aws)
+    before, before_tags = iam_documents(aws), repository_tags(aws)
     with recorded() as calls:
         preview = site(aws.env(), "--check", "--diff", extra={"github_repos": REPOS[:2], **NO_LIFECYCLE})
     assert preview.returncode == 0, preview.tail()
@@ -136,9 +147,20 @@ def test_a_removed_repository_loses_its_access_and_the_check_run_said_so_first(a
     assert [r for r in resources(before["ci_push"]) if r not in resources(after["ci_push"])] == [
         "arn:aws:ecr:eu-west-1:123456789012:repository/example-org/worker"
     ]
-    assert [r for r in resources(before["read"]) if r not in resources(after["read"])] == [
-        "arn:aws:ecr:eu-west-1:123456789012:repository/example-org/worker"
-    ]
+    reader = Principal("arn:aws:iam::123456789012:role/argocd-image-updater-dev", [after["read"]])
+    worker = "arn:aws:ecr:eu-west-1:123456789012:repository/example-org/worker"
+    assert before_tags["example-org/worker"]["cloudops.ecr/registry"] == "main"
+    assert may(
+        Principal(reader.arn, [before["read"]]),
+        "ecr:BatchGetImage",
+        Repository(worker, before_tags["example-org/worker"]),
+    )
+    assert not may(reader, "ecr:BatchGetImage", Repository(worker, repository_tags(aws)["example-org/worker"]))
+    assert may(
+        reader,
+        "ecr:BatchGetImage",
+        Repository(worker.replace("worker", "web-app"), repository_tags(aws)["example-org/web-app"]),
+    )
     text = applied.output.replace("\n        ", " ")
     assert "[WARNING]: Access removed: example-org/worker lose push access through role github-actions" in text
     assert "Access removed: example-org/worker lost read access through role argocd-image-updater-dev" in text

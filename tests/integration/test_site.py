@@ -14,6 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from localaws import split_calls
 
+from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Principal, Repository, may
+
 BIN = os.path.dirname(sys.executable)
 
 
@@ -67,9 +69,14 @@ def test_site_converges_then_a_rerun_changes_nothing(aws, tmp_path):
     [provider] = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert data["oidc_provider_arn"] == provider["Arn"]
     read = iam.get_role_policy(RoleName="argocd-image-updater-dev", PolicyName="ecr-read")["PolicyDocument"]
-    resources = [st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]] for st in read["Statement"]]
-    scoped = sorted(arn for listed in resources for arn in listed if arn != "*")
-    assert scoped == sorted(data["repository_arns"].values())
+    reader = Principal(updater["Arn"], [read])
+    for arn in data["repository_arns"].values():
+        tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=arn)["tags"]}
+        assert may(reader, "ecr:BatchGetImage", Repository(arn, tags)), arn
+    ecr.create_repository(repositoryName="not-ours")
+    other = ecr.describe_repositories(repositoryNames=["not-ours"])["repositories"][0]["repositoryArn"]
+    assert not may(reader, "ecr:BatchGetImage", Repository(other, {}))
+    ecr.delete_repository(repositoryName="not-ours")
 
     second = playbook(aws, "site.yml", "-i", "inventories/dev", "-e", f"ecr_registry_outputs_file={outputs}")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
     is_boto3_error_code,
@@ -60,6 +60,7 @@ class RegistryRead:
     unmanaged: list[str]
     lifecycle_policies: dict[str, str | None]
     any_arn: str | None = None
+    unmanaged_arns: dict[str, str] = field(default_factory=dict)
 
 
 class EcrRegistry:
@@ -109,7 +110,9 @@ class EcrRegistry:
         }
         lifecycle = {name: found[("lifecycle", name)] for name in existing if ("lifecycle", name) in found}
         any_arn = next((repo["repositoryArn"] for repo in listed.values()), None)
-        return RegistryRead(states, sorted(set(listed) - set(names)), lifecycle, any_arn)
+        unmanaged = sorted(set(listed) - set(names))
+        arns = {name: listed[name]["repositoryArn"] for name in unmanaged}
+        return RegistryRead(states, unmanaged, lifecycle, any_arn, arns)
 
     @AWSErrorHandler.common_error_handler("read the ECR registry's account")
     def identity(self, arns: Iterable[str]) -> tuple[str, str]:
@@ -209,6 +212,10 @@ class EcrRegistry:
     @_REPOSITORY_MISSING.list_error_handler("describe repository {name}")
     def describe(self, name: str) -> dict | None:
         return self.client.describe_repositories(aws_retry=True, repositoryNames=[name])["repositories"][0]
+
+    @AWSErrorHandler.common_error_handler("remove tag {key} from {arn}")
+    def untag(self, arn: str, key: str) -> None:
+        self.client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=[key])
 
     def set_policy(self, name: str, policy: dict) -> None:
         self.client.set_repository_policy(aws_retry=True, repositoryName=name, policyText=json.dumps(policy))

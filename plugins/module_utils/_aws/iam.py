@@ -95,6 +95,11 @@ class IamAccess:
         )
 
     # roles -----------------------------------------------------------------------------------
+    @IAMErrorHandler.common_error_handler("count the roles of the account")
+    def count_roles(self) -> int:
+        """How many roles the account holds (one call per 1,000 roles)."""
+        return len(paginated_query_with_retries(self.client, "list_roles", IAM_RETRY, MaxItems=1000)["Roles"])
+
     @IAMErrorHandler.list_error_handler("read role {name}")
     def role_state(self, name: str, policy_name: str) -> RoleState | None:
         role = self.client.get_role(aws_retry=True, RoleName=name)["Role"]

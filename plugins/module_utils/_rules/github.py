@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import (
-    check_role_document_sizes,
+    PLACEHOLDER_ACCOUNT,
+    ROLES_DEFAULT_MAX,
+    ROLES_QUOTA_MAX,
+    TRUST_POLICY_DEFAULT_MAX,
+    TRUST_POLICY_QUOTA_MAX,
+    document_size,
     ecr_push_policy,
     is_valid_role_description,
+    partition_of,
     repository_arn,
+    role_document_problems,
     validate_max_session_duration,
     validate_policy_arn,
+    validate_quota,
     validate_role_description,
     validate_role_name,
     validate_role_path,
@@ -371,6 +379,8 @@ class CiRoleRequest:
     permissions_boundary: str | None = None
     description: str | None = None
     thumbprints: tuple[str, ...] | None = None
+    trust_policy_max: int = TRUST_POLICY_DEFAULT_MAX
+    roles_max: int = ROLES_DEFAULT_MAX
 
 
 def ci_role_request(params: Mapping) -> CiRoleRequest:
@@ -400,10 +410,26 @@ def ci_role_request(params: Mapping) -> CiRoleRequest:
         for index, thumbprint in enumerate(thumbprints):
             if not isinstance(thumbprint, str) or not _THUMBPRINT.fullmatch(thumbprint):
                 problems.add(join_path("thumbprints", index), f"{thumbprint!r} must be 40 hexadecimal characters")
+    trust_max = checked(
+        validate_quota,
+        params.get("trust_policy_max", TRUST_POLICY_DEFAULT_MAX),
+        "trust_policy_max",
+        TRUST_POLICY_DEFAULT_MAX,
+        TRUST_POLICY_QUOTA_MAX,
+        "the account's trust policy length quota",
+    )
+    roles_max = checked(
+        validate_quota,
+        params.get("roles_max", ROLES_DEFAULT_MAX),
+        "roles_max",
+        ROLES_DEFAULT_MAX,
+        ROLES_QUOTA_MAX,
+        "the account's roles quota",
+    )
     if repos is not None or not (present or per_repository):
         roles = checked(ci_roles, params.get("name"), repos or [], params.get("repositories"), per_repository)
     problems.raise_if_any()
-    return CiRoleRequest(
+    request = CiRoleRequest(
         roles=tuple(roles),
         subjects=tuple(subjects),
         warnings=tuple(warnings),
@@ -412,6 +438,66 @@ def ci_role_request(params: Mapping) -> CiRoleRequest:
         permissions_boundary=boundary,
         description=description,
         thumbprints=tuple(thumbprints) if thumbprints is not None else None,
+        trust_policy_max=trust_max,
+        roles_max=roles_max,
+    )
+    if present and params.get("region"):
+        ci_role_size_problems(request, params["region"]).raise_if_any()
+    return request
+
+
+def ci_role_size_problems(request: CiRoleRequest, region: str) -> Problems:
+    """What IAM would refuse of the CI roles' documents, known before any call (an account id is always
+    12 digits): each role's trust and push policy sizes, and per-repository roles over the roles quota."""
+    problems = Problems()
+    if len(request.roles) > request.roles_max:
+        problems.add(
+            "github_repos",
+            f"{len(request.roles)} CI roles (one per repository) are more than the {request.roles_max} roles the "
+            f"account allows; IAM's roles quota can be raised to {ROLES_QUOTA_MAX} in Service Quotas (then declare "
+            "it with roles_max)",
+        )
+        return problems
+    partition = partition_of(region)
+    provider = github_provider_arn(partition, PLACEHOLDER_ACCOUNT)
+    specs = ci_role_specs(
+        request,
+        provider,
+        PLACEHOLDER_ACCOUNT,
+        partition,
+        region,
+        {"policy_name": "p", "tags": None, "purge_tags": True},
+    )
+    for role, spec in zip(request.roles, specs, strict=True):
+        fix = _fewer_per_role(request, role, provider, region) if len(role.github_repos) > 1 else "list fewer subjects"
+        for problem in role_document_problems(
+            role.name, spec.trust_policy, spec.policy, request.trust_policy_max, "github_repos", fix
+        ):
+            problems.add(problem.path, problem.message)
+    return problems
+
+
+def roles_quota_refusal(existing: int, creates: int, roles_max: int) -> str | None:
+    """Why creating ``creates`` roles in an account holding ``existing`` would go over its roles quota, or None."""
+    if existing + creates <= roles_max:
+        return None
+    return (
+        f"Creating {creates} CI roles in an account that holds {existing} roles would go over its roles quota "
+        f"({roles_max}; IAM's default is {ROLES_DEFAULT_MAX}, raisable to {ROLES_QUOTA_MAX} in Service Quotas, then "
+        "declare it with roles_max). Nothing was changed."
+    )
+
+
+def _fewer_per_role(request: CiRoleRequest, role: CiRole, provider: str, region: str) -> str:
+    """How many GitHub repositories fit one role's trust, from the size each one adds."""
+    first = replace(role, github_repos=role.github_repos[:1])
+    base = document_size(github_trust_policy(provider, first.github_repos, request.subjects))
+    full = document_size(github_trust_policy(provider, role.github_repos, request.subjects))
+    each = (full - base) / (len(role.github_repos) - 1)
+    fit = max(1, 1 + int((request.trust_policy_max - base) // each)) if each > 0 else len(role.github_repos)
+    return (
+        f"about {fit} of these {len(role.github_repos)} GitHub repositories fit one role with "
+        f"{len(request.subjects)} subject(s); set per_repository: true (one small role per repository)"
     )
 
 
@@ -428,15 +514,14 @@ def ci_role_specs(
     partition: str,
     region: str,
     settings: Mapping,
-) -> tuple[list[RoleSpec], list[str]]:
+) -> list[RoleSpec]:
     """The documents of every CI role (trust from the repos and subjects, push on the repository
-    ARNs), and the warnings about their sizes. ``settings`` holds policy_name, tags and purge_tags."""
-    specs, warnings = [], []
+    ARNs). ``settings`` holds policy_name, tags and purge_tags."""
+    specs = []
     for role in request.roles:
         arns = [repository_arn(partition, region, account_id, name) for name in role.repositories]
         trust = github_trust_policy(provider_arn, role.github_repos, request.subjects)
         policy = ecr_push_policy(arns, "repositories")
-        warnings.extend(check_role_document_sizes(role.name, trust, policy))
         specs.append(
             RoleSpec(
                 name=role.name,
@@ -452,7 +537,7 @@ def ci_role_specs(
                 purge_tags=settings["purge_tags"],
             )
         )
-    return specs, warnings
+    return specs
 
 
 def ci_role_entry(role: CiRole, arn: str | None, present: bool, changes: list[str], subjects: Sequence[str]) -> dict:

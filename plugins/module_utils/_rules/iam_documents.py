@@ -37,10 +37,24 @@ POD_IDENTITY_TAG_CLUSTER = "aws:RequestTag/eks-cluster-name"
 POD_IDENTITY_TAG_NAMESPACE = "aws:RequestTag/kubernetes-namespace"
 POD_IDENTITY_TAG_SERVICE_ACCOUNT = "aws:RequestTag/kubernetes-service-account"
 
-# IAM quotas: trust policy length (default, adjustable in Service Quotas) and the total of a
-# role's inline policies (fixed).
-TRUST_POLICY_DEFAULT_MAX = 2048
+# IAM quotas (reference_iam-quotas). IAM counts characters without whitespace. The trust policy
+# length and the roles per account are quotas raisable in Service Quotas (up to the second figure);
+# the total of a role's inline policies is fixed.
+TRUST_POLICY_DEFAULT_MAX, TRUST_POLICY_QUOTA_MAX = 2048, 4096
 ROLE_INLINE_POLICIES_MAX = 10240
+ROLES_DEFAULT_MAX, ROLES_QUOTA_MAX = 1000, 5000
+# Account ids are always 12 digits: a document built with this one has the size of the real one.
+PLACEHOLDER_ACCOUNT = "000000000000"
+# The partition a region belongs to (botocore's partitions.json regionRegex), for ARNs built before any call.
+_PARTITIONS = (
+    ("aws-cn", re.compile(r"cn-\w+-\d+")),
+    ("aws-us-gov", re.compile(r"us-gov-\w+-\d+")),
+    ("aws-iso", re.compile(r"us-iso-\w+-\d+")),
+    ("aws-iso-b", re.compile(r"us-isob-\w+-\d+")),
+    ("aws-iso-e", re.compile(r"eu-isoe-\w+-\d+")),
+    ("aws-iso-f", re.compile(r"us-isof-\w+-\d+")),
+    ("aws-eusc", re.compile(r"eusc-de-\w+-\d+")),
+)
 
 ROLE_DESCRIPTION_MAX = 1000
 MIN_SESSION_DURATION = 3600
@@ -114,6 +128,27 @@ def ecr_push_policy(repository_arns: Sequence[str], path: str = "repository_arns
 def ecr_read_policy(repository_arns: Sequence[str], path: str = "repository_arns") -> dict:
     """Pull and list images of the listed repositories (what ArgoCD Image Updater needs)."""
     return _ecr_policy("ReadListedRepositories", ECR_READ_ACTIONS, repository_arns, path)
+
+
+def ecr_read_policy_by_tag(partition: str, region: str, account_id: str, tag: tuple[str, str]) -> dict:
+    """Pull and list images of every repository of the registry carrying ``tag`` (key, value): one
+    document of constant size however many repositories there are (ECR evaluates
+    ``aws:ResourceTag`` on its repository actions, AWS ecr-supported-iam-actions-tagging)."""
+    key, value = tag
+    every_repository = repository_arn(partition, region, account_id, "*")
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {"Sid": "GetAuthorizationToken", "Effect": "Allow", "Action": ECR_AUTHORIZATION_ACTION, "Resource": "*"},
+            {
+                "Sid": "ReadRegistryRepositories",
+                "Effect": "Allow",
+                "Action": list(ECR_READ_ACTIONS),
+                "Resource": every_repository,
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{key}": value}},
+            },
+        ],
+    }
 
 
 def pod_identity_trust_policy(
@@ -270,26 +305,54 @@ def role_arn(partition: str, account_id: str, name: str, path: str = "/") -> str
 
 
 def document_size(document: dict) -> int:
-    """Characters IAM counts against its size quotas (whitespace is not counted)."""
-    return len(json.dumps(document, separators=(",", ":")))
+    """Characters IAM counts against its size quotas: the JSON text without any whitespace."""
+    return len(_WHITESPACE.sub("", json.dumps(document, separators=(",", ":"), ensure_ascii=False)))
 
 
-def check_role_document_sizes(role_name: str, trust_policy: dict, permissions_policy: dict) -> list[str]:
-    """Warnings for a trust policy over IAM's default quota; refuses an inline policy over IAM's fixed limit."""
-    if document_size(permissions_policy) > ROLE_INLINE_POLICIES_MAX:
+_WHITESPACE = re.compile(r"\s")
+
+
+def partition_of(region: str) -> str:
+    """``aws``, ``aws-cn``, ``aws-us-gov``... for a region name."""
+    return next((name for name, pattern in _PARTITIONS if pattern.fullmatch(region or "")), "aws")
+
+
+def validate_quota(value: object, path: str, default: int, maximum: int, what: str) -> int:
+    """A quota the user declares (raised in Service Quotas): from IAM's default up to its maximum."""
+    if isinstance(value, bool) or not isinstance(value, int) or not default <= value <= maximum:
         raise InvalidInput(
-            [
-                Problem(
-                    "repositories",
-                    f"the permissions of role {role_name!r} are {document_size(permissions_policy)} characters; "
-                    f"IAM allows {ROLE_INLINE_POLICIES_MAX} for a role's inline policies: list fewer "
-                    "repositories per role (per_repository: true)",
-                )
-            ]
+            [Problem(path, f"{value!r} must be {what}: from {default} (IAM's default) to {maximum} (its maximum)")]
         )
-    if document_size(trust_policy) > TRUST_POLICY_DEFAULT_MAX:
-        return [
-            f"The trust policy of role {role_name!r} is {document_size(trust_policy)} characters; IAM's default "
-            f"quota is {TRUST_POLICY_DEFAULT_MAX}: raise the quota or use per_repository: true"
-        ]
-    return []
+    return value
+
+
+def role_document_problems(
+    role_name: str, trust_policy: dict, permissions_policy: dict, trust_max: int, path: str, fix: str
+) -> list[Problem]:
+    """The documents of a role that IAM would refuse: a trust policy over the account's quota
+    (``trust_max``), inline policies over the fixed 10,240 characters. ``fix`` says what to change."""
+    problems = []
+    trust = document_size(trust_policy)
+    if trust > trust_max:
+        raised = (
+            f"; IAM's quota can be raised to {TRUST_POLICY_QUOTA_MAX} in Service Quotas (then declare it)"
+            if trust_max < TRUST_POLICY_QUOTA_MAX
+            else ""
+        )
+        problems.append(
+            Problem(
+                path,
+                f"the trust policy of role {role_name!r} would be {trust} characters, over the {trust_max} the "
+                f"account allows{raised}: {fix}",
+            )
+        )
+    inline = document_size(permissions_policy)
+    if inline > ROLE_INLINE_POLICIES_MAX:
+        problems.append(
+            Problem(
+                path,
+                f"the inline policy of role {role_name!r} would be {inline} characters, over the "
+                f"{ROLE_INLINE_POLICIES_MAX} IAM allows for a role's inline policies: {fix}",
+            )
+        )
+    return problems

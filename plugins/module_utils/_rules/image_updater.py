@@ -6,12 +6,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import (
+    PLACEHOLDER_ACCOUNT,
+    TRUST_POLICY_DEFAULT_MAX,
     ecr_read_policy,
+    ecr_read_policy_by_tag,
+    partition_of,
     pod_identity_trust_policy,
     repository_arn,
+    role_document_problems,
     validate_max_session_duration,
     validate_pod_identity_target,
     validate_policy_name,
@@ -23,14 +29,23 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents 
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import RoleSpec
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.pod_identity import AssociationRequest
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import Problems
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import check_tags
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import check_tags, membership_tag
 
 NEW_ROLE_DESCRIPTION = "ArgoCD Image Updater: read ECR (cloudops.ecr)"
 
 
-def image_updater_request(params: dict) -> tuple[list[str], dict | None]:
-    """``image_updater_role``'s parameters, every field checked at once (raise InvalidInput): the
-    repository names (sorted) and the tags as AWS holds them."""
+@dataclass(frozen=True)
+class ImageUpdaterRequest:
+    """What ``image_updater_role`` was asked, validated: the repositories it reads (by name, or by tag)."""
+
+    repositories: tuple[str, ...]
+    repository_tag: tuple[str, str] | None
+    tags: dict[str, str] | None
+
+
+def image_updater_request(params: Mapping) -> ImageUpdaterRequest:
+    """``image_updater_role``'s parameters, every field checked at once (raise InvalidInput), the
+    read policy sized before any AWS call when the region is known."""
     problems = Problems()
     present = params.get("state", "present") == "present"
 
@@ -49,17 +64,47 @@ def image_updater_request(params: dict) -> tuple[list[str], dict | None]:
             params.get("namespace"),
             params.get("service_account"),
         )
-    repositories = checked(validate_repository_names, params.get("repositories")) if present else []
+    repository_tag = (
+        membership_tag(params.get("repository_tag"), problems, "repository_tag")
+        if params.get("repository_tag")
+        else None
+    )
+    repositories = []
+    if present and repository_tag is None:
+        repositories = checked(validate_repository_names, params.get("repositories")) or []
     tags = check_tags(params["tags"], "tags", problems) if params.get("tags") is not None else None
     problems.raise_if_any()
-    return repositories, tags
+    request = ImageUpdaterRequest(tuple(repositories), repository_tag, tags)
+    if present and params.get("region") and repository_tag is None:
+        partition = partition_of(params["region"])
+        policy = read_policy(request, partition, params["region"], PLACEHOLDER_ACCOUNT)
+        trust = pod_identity_trust_policy(
+            PLACEHOLDER_ACCOUNT, params["cluster_name"], params["namespace"], params["service_account"]
+        )
+        fix = (
+            f"{len(repositories)} repository ARNs do not fit: give repository_tag, so the policy reads every "
+            "repository carrying that tag in one statement of constant size"
+        )
+        for problem in role_document_problems(
+            params["name"], trust, policy, TRUST_POLICY_DEFAULT_MAX, "repositories", fix
+        ):
+            problems.add(problem.path, problem.message)
+        problems.raise_if_any()
+    return request
+
+
+def read_policy(request: ImageUpdaterRequest, partition: str, region: str, account_id: str) -> dict:
+    """The read policy: on the repositories carrying the tag, or on the listed repositories' ARNs."""
+    if request.repository_tag is not None:
+        return ecr_read_policy_by_tag(partition, region, account_id, request.repository_tag)
+    arns = [repository_arn(partition, region, account_id, name) for name in request.repositories]
+    return ecr_read_policy(arns, "repositories")
 
 
 def image_updater_role_spec(
-    params: Mapping, repositories: Sequence[str], tags: dict | None, account_id: str, partition: str, region: str
+    params: Mapping, request: ImageUpdaterRequest, account_id: str, partition: str, region: str
 ) -> RoleSpec:
-    """The role: trust for this service account of this cluster, read on these repositories."""
-    arns = [repository_arn(partition, region, account_id, name) for name in repositories]
+    """The role: trust for this service account of this cluster, read on the registry's repositories."""
     return RoleSpec(
         name=params["name"],
         path=params["path"],
@@ -67,11 +112,11 @@ def image_updater_role_spec(
             account_id, params["cluster_name"], params["namespace"], params["service_account"]
         ),
         policy_name=params["policy_name"],
-        policy=ecr_read_policy(arns, "repositories"),
+        policy=read_policy(request, partition, region, account_id),
         max_session_duration=params["max_session_duration"],
         description=params["description"],
         new_role_description=NEW_ROLE_DESCRIPTION,
-        tags=tags,
+        tags=request.tags,
         purge_tags=params["purge_tags"],
     )
 

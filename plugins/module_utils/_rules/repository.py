@@ -245,14 +245,38 @@ def repository_entries(entries: Any, options: tuple[str, ...], problems: Problem
 
 def repository_specs(params: dict, problems: Problems) -> list[tuple[RepositorySpec, dict]]:
     """One spec per repository with its entry (whose ``lifecycle`` the caller reads); problems are
-    added to ``problems``, so a caller validating more reports everything at once."""
+    added to ``problems``, so a caller validating more reports everything at once. The membership
+    tag, when given, is among every repository's tags."""
     shared = _settings(params, "", problems)
+    membership = membership_tag(params.get("membership_tag"), problems)
     specs = []
     for path, name, entry in repository_entries(params.get("repositories"), ENTRY_OPTIONS, problems):
         override = {k: v for k, v in _settings(entry, path, problems).items() if v is not None}
         merged = {**shared, **override}
-        specs.append((RepositorySpec(name=name, purge_tags=bool(params.get("purge_tags")), path=path, **merged), entry))
+        purge = bool(params.get("purge_tags"))
+        if membership is not None:
+            key, value = membership
+            given = merged.get("tags")
+            if given is not None and given.get(key, value) != value:
+                where = join_path(path if "tags" in override else "", "tags")
+                problems.add(
+                    join_path(where, key), f"is the membership tag: it must be {value!r}, as membership_tag says"
+                )
+            purge = purge and given is not None
+            merged["tags"] = {**(given or {}), key: value}
+        specs.append((RepositorySpec(name=name, purge_tags=purge, path=path, **merged), entry))
     return specs
+
+
+def membership_tag(value: Any, problems: Problems, path: str = "membership_tag") -> tuple[str, str] | None:
+    """A ``{key, value}`` tag option as a pair, checked as an ECR tag; None when not given."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"key", "value"}:
+        problems.add(path, f"must be a dict with key and value, not {value!r}")
+        return None
+    checked = check_tags({value["key"]: value["value"]}, path, problems) or {}
+    return next(iter(checked.items()), None)
 
 
 def _settings(source: dict, path: str, problems: Problems) -> dict:
@@ -311,6 +335,13 @@ def _settings(source: dict, path: str, problems: Problems) -> dict:
     elif access is not None:
         check_access(access, join_path(path, "access"), problems)
         out["policy"] = access_policy(**{k: access.get(k) or () for k in ("pull", "push", "organizations")})
+        size = len(json.dumps(out["policy"], separators=(",", ":")))
+        if size > POLICY_MAX_CHARS:
+            problems.add(
+                join_path(path, "access"),
+                f"gives a repository policy of {size} characters; ECR allows {POLICY_MAX_CHARS}: name accounts "
+                "instead of many roles, or an organization",
+            )
     elif policy is not None:
         out["policy"] = parse_policy_document(policy, join_path(path, "policy"), problems)
     return out

@@ -20,11 +20,13 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan
     desired_repositories_with_lifecycle,
     plan_lifecycle,
 )
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import Problems
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
     RepositoryPlan,
     RepositorySpec,
     RepositoryState,
     deletion_refusal,
+    membership_tag,
     plan_repositories,
     planned_view,
     state_view,
@@ -80,12 +82,15 @@ class EcrRepositoryRunner(Runner):
     def converge(self, request):
         specs, lifecycles = request
         self.registry = EcrRegistry(aws_client(self.module, "ecr"), lambda: aws_client(self.module, "kms"))
+        self.released: list[str] = []  # unlisted repositories that lose the membership tag
         if self.params["state"] == "absent":
             results, diffs, unmanaged, arns = self.absent(specs)
         else:
             results, diffs, unmanaged, arns = self.present(specs, lifecycles)
         registry_id, partition = self.registry.identity(arn for arn in arns if arn)
-        result = {"changed": any(r["changed"] for r in results), "repositories": results, "unmanaged": unmanaged}
+        changed = any(r["changed"] for r in results) or bool(self.released)
+        result = {"changed": changed, "repositories": results, "unmanaged": unmanaged}
+        result["membership_removed"] = self.released
         return {**result, "registry_id": registry_id, "partition": partition}, diffs
 
     def present(self, specs: list[RepositorySpec], lifecycles):
@@ -145,7 +150,30 @@ class EcrRepositoryRunner(Runner):
             raise error
 
         results = [entry(s, p, lifecycle_of) for s, p in plans]
-        return results, diffs(), read.unmanaged, [read.any_arn, *(state.arn for state in states.values())]
+        self.released, released_diffs = self.release_membership(read.unmanaged_arns)
+        return results, diffs() + released_diffs, read.unmanaged, [read.any_arn, *(s.arn for s in states.values())]
+
+    def release_membership(self, unmanaged_arns: dict[str, str]) -> tuple[list[str], list[dict]]:
+        """Unlisted repositories that still carry the membership tag lose it (and the access it grants)."""
+        membership = membership_tag(self.params.get("membership_tag"), Problems())
+        if membership is None or not unmanaged_arns:
+            return [], []
+        key, value = membership
+        tags = results_by_item(lambda name: self.registry.tags(unmanaged_arns[name]), sorted(unmanaged_arns))
+        released = [name for name, held in tags.items() if held.get(key) == value]
+        if released:
+            self.module.warn(
+                f"No longer listed, so they lose the membership tag {key}={value} and the access it grants: "
+                + ", ".join(released)
+            )
+        raise_first_error(self.write_each(lambda name: self.registry.untag(unmanaged_arns[name], key), released))
+        diffs = []
+        for name in released:
+            after = {k: v for k, v in tags[name].items() if k != key}
+            shown = diff_entry({"tags": tags[name]}, {"tags": after}, name)
+            shown["prepared"] = f"no longer listed: loses tag {key}={value} and the access it grants\n"
+            diffs.append(shown)
+        return released, diffs
 
     def _with_key_arn(self, spec: RepositorySpec, current: RepositoryState | None) -> RepositorySpec:
         """The spec with its KMS key as the ARN ECR reports, where an existing repository's key is compared."""

@@ -23,6 +23,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.github import 
     ci_role_request,
     ci_role_specs,
     github_provider_arn,
+    roles_quota_refusal,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import (
     access_removed,
@@ -39,7 +40,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._runners.base import 
 
 class GithubOidcRoleRunner(Runner):
     def validate(self):
-        request = ci_role_request(self.params)
+        request = ci_role_request({**self.params, "region": self.module.region})
         self.warn(request.warnings)
         if self.params["state"] == "present" and not self.module.region:
             self.module.fail_json(msg="region is required: the ECR repository ARNs the role may push to name it")
@@ -53,12 +54,12 @@ class GithubOidcRoleRunner(Runner):
             roles, diffs = self.roles_absent(request)
             result = {"provider_arn": provider_arn}
         else:
-            provider, provider_diff = self.provider(provider_arn)
-            specs, warnings = ci_role_specs(
-                request, provider["arn"], account_id, partition, self.module.region, self.params
-            )
-            self.warn(warnings)
-            roles, diffs = self.roles_present(request, specs)
+            # Everything is read and planned (refusals included) before the provider's first write.
+            provider = self.plan_provider(provider_arn)
+            specs = ci_role_specs(request, provider["arn"], account_id, partition, self.module.region, self.params)
+            planned = self.plan_roles(request, specs)
+            provider, provider_diff = self.write_provider(provider)
+            roles, diffs = self.write_roles(request, specs, *planned)
             diffs = provider_diff + diffs
             result = {"provider_arn": provider["arn"], "provider": provider}
         if not self.params["per_repository"]:
@@ -66,13 +67,16 @@ class GithubOidcRoleRunner(Runner):
         changed = any(r["changed"] for r in roles) or bool(result.get("provider", {}).get("changes"))
         return {"changed": changed, "roles": roles, **result}, diffs
 
-    def provider(self, provider_arn: str) -> tuple[dict, list[dict]]:
-        """Create the provider if missing; keep sts.amazonaws.com among its client ids."""
+    def plan_provider(self, provider_arn: str) -> dict:
+        """The account's GitHub provider and what it needs: created, or our audience kept among its client ids."""
         current = self.iam.find_provider(GITHUB_OIDC_HOST)
+        plan = plan_provider(current, GITHUB_OIDC_AUDIENCE, self.params["thumbprints"])
+        return {"current": current, "plan": plan, "arn": current.arn if current else provider_arn}
+
+    def write_provider(self, planned: dict) -> tuple[dict, list[dict]]:
+        current, plan, arn = planned["current"], planned["plan"], planned["arn"]
         thumbprints = self.params["thumbprints"]
-        plan = plan_provider(current, GITHUB_OIDC_AUDIENCE, thumbprints)
         before, after, client_ids = provider_view(current, plan, GITHUB_OIDC_URL, GITHUB_OIDC_AUDIENCE)
-        arn = current.arn if current else provider_arn
         if not self.check_mode:
             if plan.create:
                 arn = self.iam.create_provider(
@@ -85,13 +89,22 @@ class GithubOidcRoleRunner(Runner):
         diffs = [diff_entry(before, after, f"OIDC provider {GITHUB_OIDC_HOST}")] if plan.changed else []
         return {"arn": arn, "client_ids": client_ids, "changes": plan.changes}, diffs
 
-    def roles_present(self, request, specs):
+    def plan_roles(self, request, specs):
+        """Every role read and planned; refused when IAM could not hold it (path moved, roles quota)."""
         policy_name = self.params["policy_name"]
         states = results_by_item(lambda name: self.iam.role_state(name, policy_name), [s.name for s in specs])
         problems = Problems()
         plans = {s.name: problems.checked(plan_role, s, states[s.name], compare_policies) for s in specs}
         problems.raise_if_any()
+        creates = sum(1 for s in specs if states[s.name] is None)
+        if creates > 1:  # one role fits any account but a full one; only many roles need counting
+            existing = self.iam.count_roles()
+            refusal = roles_quota_refusal(existing, creates, request.roles_max)
+            if refusal:
+                self.module.fail_json(msg=refusal, roles_in_account=existing, roles_to_create=creates)
+        return states, plans
 
+    def write_roles(self, request, specs, states, plans):
         after = {s.name: role_after(s, states[s.name], plans[s.name]) for s in specs}
 
         def write(spec):

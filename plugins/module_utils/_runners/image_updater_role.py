@@ -37,13 +37,11 @@ def role_entry(name: str, arn: str | None, path: str, changes: list[str]) -> dic
 
 class ImageUpdaterRoleRunner(Runner):
     def validate(self):
-        repositories, tags = image_updater_request(self.params)
         if self.params["state"] == "present" and not self.module.region:
             self.module.fail_json(msg="region is required: the ECR repository ARNs the role may read name it")
-        return repositories, tags
+        return image_updater_request({**self.params, "region": self.module.region})
 
     def converge(self, request):
-        repositories, tags = request
         params = self.params
         account_id, partition = get_aws_account_info(self.module)
         arn = role_arn(partition, account_id, params["name"], params["path"])
@@ -55,7 +53,7 @@ class ImageUpdaterRoleRunner(Runner):
             f"association {params['cluster_name']}/{params['namespace']}/{params['service_account']}"
         )
         if params["state"] == "present":
-            spec = image_updater_role_spec(params, repositories, tags, account_id, partition, self.module.region)
+            spec = image_updater_role_spec(params, request, account_id, partition, self.module.region)
             result, diffs = self.present(spec, arn)
         else:
             result, diffs = self.absent(arn)

@@ -12,13 +12,14 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions im
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import ECR_READ_ACTIONS
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import (
-    check_role_document_sizes,
     document_size,
     ecr_push_policy,
     ecr_read_policy,
+    partition_of,
     pod_identity_trust_policy,
     repository_arn,
     role_arn,
+    role_document_problems,
     validate_max_session_duration,
     validate_pod_identity_target,
     validate_policy_arn,
@@ -317,19 +318,36 @@ def test_pod_identity_target_errors_are_placed_under_the_given_path():
 
 def test_small_role_documents_pass_the_size_checks():
     trust = pod_identity_trust_policy("123456789012", "dev")
-    assert check_role_document_sizes("r", trust, ecr_push_policy([APP])) == []
+    assert role_document_problems("r", trust, ecr_push_policy([APP]), 2048, "x", "fix") == []
 
 
-def test_trust_policy_over_the_default_quota_is_a_warning():
+def test_a_trust_policy_over_the_accounts_quota_is_refused_saying_it_can_be_raised():
     big_trust = {"Version": "2012-10-17", "Statement": [{"Sid": "x" * 2100}]}
-    (warning,) = check_role_document_sizes("ci", big_trust, ecr_push_policy([APP]))
-    assert "The trust policy of role 'ci' is" in warning
-    assert "default quota is 2048" in warning
+    (problem,) = role_document_problems("ci", big_trust, ecr_push_policy([APP]), 2048, "github_repos", "use fewer")
+    assert problem.path == "github_repos"
+    size = document_size(big_trust)
+    assert (
+        f"the trust policy of role 'ci' would be {size} characters, over the 2048 the account allows" in problem.message
+    )
+    assert "can be raised to 4096 in Service Quotas" in problem.message and problem.message.endswith("use fewer")
+    assert role_document_problems("ci", big_trust, ecr_push_policy([APP]), 4096, "github_repos", "use fewer") == []
 
 
 def test_permissions_over_the_inline_policy_limit_are_refused():
     arns = [repository_arn("aws", "eu-west-1", "123456789012", f"team/service-{i:03d}") for i in range(200)]
-    with pytest.raises(
-        InvalidInput, match=r"^repositories: the permissions of role 'ci' are \d+ characters; IAM allows"
-    ):
-        check_role_document_sizes("ci", pod_identity_trust_policy("123456789012", "dev"), ecr_push_policy(arns))
+    trust = pod_identity_trust_policy("123456789012", "dev")
+    (problem,) = role_document_problems("ci", trust, ecr_push_policy(arns), 4096, "repositories", "fix")
+    assert "the inline policy of role 'ci' would be" in problem.message
+    assert "over the 10240 IAM allows for a role's inline policies" in problem.message
+
+
+def test_sizes_count_no_whitespace_and_non_ascii_as_one_character_each():
+    assert document_size({"Sid": "a b  c", "x": "é"}) == len('{"Sid":"abc","x":"é"}')
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("us-isob-east-1", "aws-iso-b")],
+)
+def test_the_partition_of_a_region_is_known_before_any_call(region, partition):
+    assert partition_of(region) == partition

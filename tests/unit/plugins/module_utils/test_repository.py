@@ -171,3 +171,9 @@ def test_encryption_drift_is_an_error_naming_the_field():
             RepositorySpec(name="app", encryption_type="KMS", path="repositories[3]"), state(), compare_policies
         )
     assert exc.value.problems[0].path == "repositories[3].encryption_type"
+
+
+def test_an_access_list_giving_a_repository_policy_over_ecrs_limit_is_refused():
+    roles = [f"arn:aws:iam::123456789012:role/puller-{i:03d}" for i in range(300)]
+    problems = problems_of({"repositories": ["app"], "access": {"pull": roles}})
+    assert "gives a repository policy of" in problems["access"] and "ECR allows 10240" in problems["access"]

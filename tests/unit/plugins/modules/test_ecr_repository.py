@@ -311,3 +311,47 @@ def test_a_bug_surfaces_as_a_traceback_never_as_an_aws_failure(aws, run_module, 
     monkeypatch.setattr(EcrRegistry, "list_repositories", broken)
     with pytest.raises(KeyError, match="repositoryArn"):
         run_module(ecr_repository, {"repositories": ["app"], "tags": {"team": "a"}})
+
+
+# --- the membership tag: in the registry, and out of it -------------------------------------------
+
+MEMBERSHIP = {"key": "cloudops.ecr/registry", "value": "main"}
+
+
+def test_listed_repositories_carry_the_membership_tag_and_an_unlisted_one_loses_only_it(aws, run_module, api_calls):
+    ecr = aws("ecr")
+    args = {"repositories": ["example-org/app", "example-org/old"], "tags": {"team": "a"}, "membership_tag": MEMBERSHIP}
+    run_module(ecr_repository, args)
+    assert tags_of(ecr, "example-org/old") == {"team": "a", "cloudops.ecr/registry": "main"}
+    ecr.create_repository(repositoryName="someone-else", tags=[{"Key": "cloudops.ecr/registry", "Value": "other"}])
+
+    preview = run_module(ecr_repository, {**args, "repositories": ["example-org/app"]}, check_mode=True, diff=True)
+    assert preview["membership_removed"] == ["example-org/old"]
+    assert tags_of(ecr, "example-org/old")["cloudops.ecr/registry"] == "main"
+
+    api_calls.clear()
+    result = run_module(ecr_repository, {**args, "repositories": ["example-org/app"]}, diff=True)
+    assert result["changed"] is True and result["membership_removed"] == ["example-org/old"]
+    assert api_calls.writes == ["UntagResource"]
+    assert tags_of(ecr, "example-org/old") == {"team": "a"}
+    assert tags_of(ecr, "someone-else") == {"cloudops.ecr/registry": "other"}
+    shown = next(d for d in result["diff"] if d["before_header"] == "example-org/old")
+    assert "loses tag cloudops.ecr/registry=main" in shown["prepared"]
+    rerun = run_module(ecr_repository, {**args, "repositories": ["example-org/app"]})
+    assert rerun["changed"] is False and rerun["membership_removed"] == []
+
+
+def test_the_membership_tag_is_kept_on_repositories_whose_tags_are_not_managed(aws, run_module):
+    ecr = aws("ecr")
+    ecr.create_repository(repositoryName="tools", tags=[{"Key": "owner", "Value": "ops"}])
+    run_module(ecr_repository, {"repositories": ["tools"], "membership_tag": MEMBERSHIP})
+    assert tags_of(ecr, "tools") == {"owner": "ops", "cloudops.ecr/registry": "main"}
+
+
+def test_tags_giving_the_membership_key_another_value_are_refused(aws, run_module):
+    result = run_module(
+        ecr_repository,
+        {"repositories": ["tools"], "tags": {"cloudops.ecr/registry": "mine"}, "membership_tag": MEMBERSHIP},
+    )
+    assert result["failed"] is True
+    assert "tags.cloudops.ecr/registry: is the membership tag: it must be 'main'" in result["msg"]

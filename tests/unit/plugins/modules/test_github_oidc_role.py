@@ -18,7 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import IAM_RETRY
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.iam import IamAccess
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.github import github_trust_policy
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import ecr_push_policy
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import document_size, ecr_push_policy
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import (
     OidcProvider,
     RoleSpec,
@@ -499,11 +499,52 @@ def test_session_duration_and_description_are_settings():
     assert (after.description, after.max_session_duration, after.tags) == ("new", 7200, {"team": "a"})
 
 
-def test_large_trust_policy_is_converged_with_a_quota_warning(aws, run_module):
-    repos = [f"example-org/service-{i:02d}" for i in range(40)]
-    result = run_module(github_oidc_role, {"name": "github-actions", "github_repos": repos})
+def test_a_trust_over_the_default_quota_is_refused_before_any_call_unless_the_raised_quota_is_declared(
+    aws, run_module, api_calls
+):
+    repos = [f"example-org/service-{i:02d}" for i in range(50)]
+    refused = run_module(github_oidc_role, {"name": "github-actions", "github_repos": repos})
+    assert refused["failed"] is True
+    assert api_calls.calls == []
+    assert "the trust policy of role 'github-actions' would be" in refused["msg"]
+    assert "over the 2048 the account allows" in refused["msg"]
+    fit = int(refused["msg"].split("about ", 1)[1].split()[0])
+    assert "of these 50 GitHub repositories fit one role" in refused["msg"]
+    fits = run_module(github_oidc_role, {"name": "github-actions", "github_repos": repos[: fit - 1]}, check_mode=True)
+    assert fits.get("failed") is not True, fits.get("msg")
+    assert "set per_repository: true" in refused["msg"]
+    result = run_module(github_oidc_role, {"name": "github-actions", "github_repos": repos, "trust_policy_max": 4096})
     assert result["changed"] is True
-    assert "IAM's default quota is 2048" in str(result["warnings"])
+    trust = aws("iam").get_role(RoleName="github-actions")["Role"]["AssumeRolePolicyDocument"]
+    assert 2048 < document_size(trust) <= 4096
+
+
+@pytest.mark.parametrize("quota", [1024, 5000, "4096"])
+def test_a_trust_quota_outside_what_iam_allows_is_refused(run_module, quota):
+    result = run_module(github_oidc_role, {**ARGS, "trust_policy_max": quota})
+    assert result["failed"] is True
+
+
+def test_per_repository_roles_over_the_declared_roles_quota_are_refused_before_any_call(aws, run_module, api_calls):
+    repos = [f"example-org/service-{i:04d}" for i in range(1001)]
+    result = run_module(github_oidc_role, {"name": "gha-{repo}", "per_repository": True, "github_repos": repos})
+    assert result["failed"] is True
+    assert "1001 CI roles (one per repository) are more than the 1000 roles the account allows" in result["msg"]
+    assert api_calls.calls == []
+
+
+def test_creating_roles_past_the_quota_with_the_accounts_own_roles_is_refused_before_any_write(
+    aws, run_module, api_calls
+):
+    iam = aws("iam")
+    for index in range(3):
+        iam.create_role(RoleName=f"existing-{index}", AssumeRolePolicyDocument="{}")
+    repos = [f"example-org/service-{i:04d}" for i in range(998)]
+    api_calls.clear()
+    result = run_module(github_oidc_role, {"name": "gha-{repo}", "per_repository": True, "github_repos": repos})
+    assert result["failed"] is True
+    assert "Creating 998 CI roles in an account that holds 3 roles would go over its roles quota" in result["msg"]
+    assert api_calls.writes == []
 
 
 def test_a_github_repository_left_out_of_the_list_is_reported_as_losing_push_access(aws, run_module):

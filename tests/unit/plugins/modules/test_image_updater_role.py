@@ -19,6 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.client import RETRY
 from ansible_collections.cloudops.ecr.plugins.module_utils._aws.eks import EKS_ROLE_SETTLING_RETRY
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import (
+    document_size,
     ecr_read_policy,
     pod_identity_trust_policy,
     repository_arn,
@@ -27,6 +28,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._runners import (
     image_updater_role as image_updater_role_runner,
 )
 from ansible_collections.cloudops.ecr.plugins.modules import image_updater_role
+from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Principal, Repository, may
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -456,3 +458,38 @@ def test_a_repository_left_out_of_the_list_is_reported_as_losing_read_access(aws
     assert result["role"]["access_removed"] == {"subjects": [], "repositories": REPOSITORIES[1:]}
     assert f"{REPOSITORIES[1]} lose read access through role {NAME}" in result["diff"][0]["prepared"]
     assert read_policy_of(iam) == old_read_policy(REPOSITORIES[:1])
+
+
+# --- many repositories: the read policy by tag -----------------------------------------------------
+
+REGISTRY_TAG = {"key": "cloudops.ecr/registry", "value": "main"}
+
+
+def test_by_tag_the_read_policy_has_one_size_and_reads_exactly_the_tagged_repositories(aws, run_module):
+    iam = aws("iam")
+    args = {k: v for k, v in ARGS.items() if k != "repositories"}
+    result = run_module(image_updater_role, {**args, "repository_tag": REGISTRY_TAG})
+    assert result["changed"] is True
+    policy = read_policy_of(iam)
+    assert document_size(policy) < 1000
+    reader = Principal(ROLE_ARN, [policy])
+    tagged = Repository(f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/example-org/app", {"cloudops.ecr/registry": "main"})
+    for action in ("ecr:ListImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):
+        assert may(reader, action, tagged)
+    for other in (
+        Repository(tagged.arn, {"cloudops.ecr/registry": "other"}),
+        Repository(tagged.arn, {}),
+        Repository(f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/example-org/app", tagged.tags),
+    ):
+        assert not may(reader, "ecr:BatchGetImage", other)
+    assert not may(reader, "ecr:PutImage", tagged)
+    assert run_module(image_updater_role, {**args, "repository_tag": REGISTRY_TAG})["changed"] is False
+
+
+def test_more_repository_arns_than_an_inline_policy_holds_are_refused_before_any_call(run_module, api_calls):
+    names = [f"example-org/service-{i:03d}" for i in range(200)]
+    result = run_module(image_updater_role, {**ARGS, "repositories": names})
+    assert result["failed"] is True
+    assert "over the 10240 IAM allows for a role's inline policies" in result["msg"]
+    assert "give repository_tag" in result["msg"]
+    assert api_calls.calls == []

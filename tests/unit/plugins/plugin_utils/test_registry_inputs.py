@@ -85,7 +85,8 @@ def test_the_immutable_id_form_names_the_plain_repository_and_the_trust_keeps_th
     inputs = role_inputs(role_values(ecr_registry_github_repos=["acme@1234/Frontend-Web@5678"]), "eu-west-1", "/")
     assert inputs.repository_names == ["acme/frontend-web", "tools"]
     assert inputs.github_oidc_role["github_repos"] == ["acme@1234/Frontend-Web@5678"]
-    assert inputs.image_updater_role["repositories"] == ["acme/frontend-web", "tools"]
+    assert inputs.ecr_repository["repositories"] == ["acme/frontend-web", "tools"]
+    assert inputs.image_updater_role["repository_tag"] == {"key": "cloudops.ecr/registry", "value": "main"}
 
 
 def test_overrides_attach_to_their_repository_only():
@@ -190,3 +191,43 @@ def test_an_outputs_file_that_cannot_be_written_is_refused_before_anything_runs(
     (tmp_path / "a-file").write_text("")
     problems = problems_of(role_values(ecr_registry_outputs_file=where), cwd=str(tmp_path))
     assert list(problems) == ["ecr_registry_outputs_file"]
+
+
+# --- sizes, before any write ---------------------------------------------------------------------
+
+
+def test_one_ci_role_for_an_organisation_over_the_trust_quota_is_refused_naming_the_variables():
+    repos = [f"example-org/service-{i:03d}" for i in range(150)]
+    problems = problems_of(role_values(ecr_registry_github_repos=repos))
+    assert list(problems) == ["ecr_registry_github_repos"]
+    message = problems["ecr_registry_github_repos"]
+    assert "the trust policy of role 'github-actions' would be" in message and "over the 2048" in message
+    assert "set per_repository: true" in message
+
+
+def test_per_repository_ci_roles_for_a_thousand_repositories_fit_every_limit():
+    repos = [f"example-org/service-{i:04d}" for i in range(999)]
+    inputs = role_inputs(
+        role_values(
+            ecr_registry_github_repos=repos, ecr_registry_ci_per_repository=True, ecr_registry_ci_role_name="gha-{repo}"
+        ),
+        "eu-west-1",
+        "/",
+    )
+    assert inputs.github_oidc_role["per_repository"] is True
+    assert inputs.image_updater_role["repository_tag"]["key"] == "cloudops.ecr/registry"
+
+
+def test_more_per_repository_roles_than_the_declared_quota_are_refused():
+    repos = [f"example-org/service-{i:04d}" for i in range(1200)]
+    values = role_values(
+        ecr_registry_github_repos=repos, ecr_registry_ci_per_repository=True, ecr_registry_ci_role_name="gha-{repo}"
+    )
+    assert "ecr_registry_github_repos" in problems_of(values)
+    raised = role_values(**{**values, "ecr_registry_iam_roles_max": 1500})
+    assert role_inputs(raised, "eu-west-1", "/").github_oidc_role["roles_max"] == 1500
+
+
+def test_a_raised_trust_quota_must_be_one_iam_allows():
+    problems = problems_of(role_values(ecr_registry_iam_trust_policy_max=8192))
+    assert "from 2048 (IAM's default) to 4096" in problems["ecr_registry_iam_trust_policy_max"]
