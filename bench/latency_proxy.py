@@ -41,13 +41,26 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Counter:
+    """Requests forwarded, and the most that were ever waiting out their delay at once."""
+
     def __init__(self) -> None:
         self.value = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._lock = threading.Lock()
 
     def add(self) -> None:
         with self._lock:
             self.value += 1
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
 
 def _handler(upstream: urllib.parse.SplitResult, delay: float, slots: threading.BoundedSemaphore, counter: _Counter):
@@ -95,8 +108,12 @@ def _handler(upstream: urllib.parse.SplitResult, delay: float, slots: threading.
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             with slots:
-                time.sleep(delay)
-                status, reason, reply_headers, payload = self._upstream(body, headers)
+                counter.enter()
+                try:
+                    time.sleep(delay)
+                    status, reason, reply_headers, payload = self._upstream(body, headers)
+                finally:
+                    counter.leave()
             counter.add()
             self.send_response(status, reason)
             for key, value in reply_headers:
@@ -132,6 +149,11 @@ class LatencyProxy:
     def requests(self) -> int:
         """Requests forwarded so far."""
         return self._counter.value
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests that were in their delay at the same time."""
+        return self._counter.peak_in_flight
 
     def start(self) -> LatencyProxy:
         serve = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)

@@ -57,7 +57,7 @@ options:
     default: argocd-image-updater
   repositories:
     description:
-      - Names of the ECR repositories (in the module's region) the role may read, each once: their ARNs are
+      - Names of the ECR repositories (in the module's region) the role may read, each once; their ARNs are
         listed in the read policy. With O(state=present), this or O(repository_tag) is required.
       - IAM allows 10,240 characters for a role's inline policies, about 140 repository ARNs; more are
         refused before any AWS call - use O(repository_tag).
@@ -66,7 +66,7 @@ options:
   repository_tag:
     description:
       - Read every repository of the registry that carries this tag (one C(key) and C(value)) instead of a
-        list: one statement of constant size (C(Resource) all repositories of the region, C(Condition)
+        list. One statement of constant size (C(Resource) all repositories of the region, C(Condition)
         C(aws:ResourceTag/KEY) equals VALUE), however many repositories there are.
       - Give the same tag as M(cloudops.ecr.ecr_repository)'s O(cloudops.ecr.ecr_repository#module:membership_tag),
         which puts it on the registry's repositories and takes it off those no longer listed.

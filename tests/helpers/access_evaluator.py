@@ -58,7 +58,7 @@ def _resource_tag_condition(condition: Mapping, tags: Mapping[str, str]) -> bool
         if operator != "StringEquals":
             raise Unsupported(f"condition operator {operator!r} is not modelled for identity policies")
         for key, expected in block.items():
-            prefix, _, tag = key.partition("/")
+            prefix, _slash, tag = key.partition("/")
             if prefix.lower() not in ("aws:resourcetag", "ecr:resourcetag"):
                 raise Unsupported(f"condition key {key!r} is not modelled for identity policies")
             if tags.get(tag) not in _as_list(expected):

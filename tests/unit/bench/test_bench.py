@@ -48,7 +48,10 @@ def test_the_proxy_delays_concurrent_calls_side_by_side(aws):
             list(pool.map(lambda _: ecr.describe_repositories(), range(4)))
         elapsed = time.perf_counter() - started
     assert proxy.requests == 4
-    assert 1.0 <= elapsed < 3.0  # four calls at once: about one delay, not four (4 s)
+    # Side by side, not one after the other: the four calls wait out their delay together. (Counted,
+    # not timed: a loaded machine stretches the wall clock, never the overlap.)
+    assert proxy.peak_in_flight == 4
+    assert elapsed >= 1.0
 
 
 def test_the_proxy_keeps_its_upstream_connection_open_across_calls():
