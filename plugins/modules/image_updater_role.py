@@ -82,6 +82,14 @@ options:
         description: The tag value.
         type: str
         required: true
+  registry_account_id:
+    description:
+      - The account of the registry the role reads, when it is not the role's own (a shared registry account).
+        The registry's repository policies must grant this account pull as well (M(cloudops.ecr.ecr_repository_access)).
+    type: str
+  registry_region:
+    description: The region of the registry the role reads, when it is not the module's region.
+    type: str
   association:
     description:
       - Whether to converge the EKS Pod Identity association of O(service_account) too (created, or
@@ -261,6 +269,8 @@ ARGUMENT_SPEC = dict(
         options=dict(key=dict(type="str", required=True, no_log=False), value=dict(type="str", required=True)),
     ),
     association=dict(type="bool", default=True),
+    registry_account_id=dict(type="str"),
+    registry_region=dict(type="str"),
     max_session_duration=dict(type="int", default=3600),
     policy_name=dict(type="str", default="ecr-read"),
     tags=dict(type="dict", aliases=["resource_tags"]),

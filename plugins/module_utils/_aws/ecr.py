@@ -217,8 +217,11 @@ class EcrRegistry:
     def untag(self, arn: str, key: str) -> None:
         self.client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=[key])
 
+    @AWSErrorHandler.common_error_handler("set the repository policy of {name}")
     def set_policy(self, name: str, policy: dict) -> None:
-        self.client.set_repository_policy(aws_retry=True, repositoryName=name, policyText=json.dumps(policy))
+        # compact, as its size was checked (ECR counts the text it is sent)
+        text = json.dumps(policy, separators=(",", ":"))
+        self.client.set_repository_policy(aws_retry=True, repositoryName=name, policyText=text)
 
     # gone already (an earlier attempt's answer was lost): nothing to do
     @_POLICY_MISSING.deletion_error_handler("delete the repository policy of {name}")

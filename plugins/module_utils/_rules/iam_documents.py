@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import (
     ECR_AUTHORIZATION_ACTION,
-    ECR_PUSH_MINIMUM_ACTIONS,
+    ECR_PUSH_ACTIONS,
     ECR_READ_ACTIONS,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import (
@@ -121,8 +121,10 @@ def _ecr_policy(sid: str, actions: Sequence[str], repository_arns: object, path:
 
 
 def ecr_push_policy(repository_arns: Sequence[str], path: str = "repository_arns") -> dict:
-    """Least-privilege push (ECR user guide, image-push-iam) to the listed repositories only."""
-    return _ecr_policy("PushListedRepositories", ECR_PUSH_MINIMUM_ACTIONS, repository_arns, path)
+    """Push to the listed repositories only, with what the generated CI workflow does there (README
+    "Wiring a repository's CI"): AWS's push minimum (image-push-iam), plus GetDownloadUrlForLayer, which
+    reading the registry build cache (``cache-from``) takes - amazon-ecr-login's push and pull set."""
+    return _ecr_policy("PushListedRepositories", ECR_PUSH_ACTIONS, repository_arns, path)
 
 
 def ecr_read_policy(repository_arns: Sequence[str], path: str = "repository_arns") -> dict:

@@ -29,7 +29,11 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents 
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_role import RoleSpec
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.pod_identity import AssociationRequest
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import Problems
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import check_tags, membership_tag
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
+    ACCOUNT_ID_RE,
+    check_tags,
+    membership_tag,
+)
 
 NEW_ROLE_DESCRIPTION = "ArgoCD Image Updater: read ECR (cloudops.ecr)"
 
@@ -64,6 +68,9 @@ def image_updater_request(params: Mapping) -> ImageUpdaterRequest:
             params.get("namespace"),
             params.get("service_account"),
         )
+    registry_account = params.get("registry_account_id")
+    if registry_account is not None and not ACCOUNT_ID_RE.fullmatch(str(registry_account)):
+        problems.add("registry_account_id", f"{registry_account!r} must be a 12-digit AWS account id")
     repository_tag = (
         membership_tag(params.get("repository_tag"), problems, "repository_tag")
         if params.get("repository_tag")
@@ -104,7 +111,10 @@ def read_policy(request: ImageUpdaterRequest, partition: str, region: str, accou
 def image_updater_role_spec(
     params: Mapping, request: ImageUpdaterRequest, account_id: str, partition: str, region: str
 ) -> RoleSpec:
-    """The role: trust for this service account of this cluster, read on the registry's repositories."""
+    """The role: trust for this service account of this cluster (in this account), read on the registry's
+    repositories (in the registry's account and region, this account's and region's unless named)."""
+    registry_account = params.get("registry_account_id") or account_id
+    registry_region = params.get("registry_region") or region
     return RoleSpec(
         name=params["name"],
         path=params["path"],
@@ -112,7 +122,7 @@ def image_updater_role_spec(
             account_id, params["cluster_name"], params["namespace"], params["service_account"]
         ),
         policy_name=params["policy_name"],
-        policy=read_policy(request, partition, region, account_id),
+        policy=read_policy(request, partition, registry_region, registry_account),
         max_session_duration=params["max_session_duration"],
         description=params["description"],
         new_role_description=NEW_ROLE_DESCRIPTION,

@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import Problems, join_path, json_object
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import (
+    ECR_ENVIRONMENT_READ_ACTIONS,
+    ECR_PULL_ACTIONS,
+    ECR_PUSH_ACTIONS,
+)
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import (
+    InvalidInput,
+    Problem,
+    Problems,
+    join_path,
+    json_object,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.resource_plan import ResourcePlan, tags_after
 
 # botocore ECR model, RepositoryName: 2-256 chars, this pattern as a full match.
@@ -58,6 +68,9 @@ class RepositorySpec:
     purge_tags: bool = False
     policy: dict | None = None  # {} removes the policy
     path: str = "repositories"
+    # With access: the Sids the policy's statements take; other statements of the repository's
+    # policy (other owners' grants) are kept. None: policy is the whole document.
+    owned_sids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,18 +148,106 @@ def access_policy(
     pull: list[str] | tuple[str, ...] = (),
     push: list[str] | tuple[str, ...] = (),
     organizations: list[str] | tuple[str, ...] = (),
+    owner: str = "Allow",
+    pull_actions: tuple[str, ...] = ECR_PULL_ACTIONS,
 ) -> dict:
-    """A repository policy granting pull and push to principals, and pull to AWS Organizations."""
+    """A repository policy granting pull (``pull_actions``) and push to principals, and pull to AWS
+    Organizations, in statements whose ``Sid`` starts with ``owner`` (see :func:`owned_sids`)."""
     statements = []
     if pull:
-        statements.append(_statement("AllowPull", {"AWS": sorted(set(pull))}, ECR_PULL_ACTIONS))
+        statements.append(_statement(f"{owner}Pull", {"AWS": sorted(set(pull))}, pull_actions))
     if push:
-        statements.append(_statement("AllowPush", {"AWS": sorted(set(push))}, ECR_PUSH_ACTIONS))
+        statements.append(_statement(f"{owner}Push", {"AWS": sorted(set(push))}, ECR_PUSH_ACTIONS))
     if organizations:
-        statement = _statement("AllowPullFromOrganizations", "*", ECR_PULL_ACTIONS)
+        statement = _statement(f"{owner}PullFromOrganizations", "*", pull_actions)
         statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": sorted(set(organizations))}}
         statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def owned_sids(owner: str = "Allow") -> frozenset[str]:
+    """The statement ids one owner's access takes in a repository policy (the registry's own: ``Allow``...)."""
+    return frozenset({f"{owner}Pull", f"{owner}Push", f"{owner}PullFromOrganizations"})
+
+
+def statement_owner(name: str) -> str:
+    """A name (an environment's) as the alphanumeric Sid prefix IAM accepts, one prefix per name.
+
+    A name of lowercase letters and digits reads as itself: ``dev`` -> ``EnvironmentDev``. Any other
+    name (``pre-prod``, ``Pro``) is spelt out in hex after a ``0`` (``Environment0...``), which no
+    readable prefix starts with: two names never share statements, so one environment's
+    ``state=absent`` never removes another's grant."""
+    if re.fullmatch(r"[a-z][a-z0-9]*", name):
+        return "Environment" + name.capitalize()
+    return "Environment0" + name.encode("utf-8").hex()
+
+
+def policy_size_refusal(policies: dict[str, dict]) -> str | None:
+    """Why these repository policies cannot be written: those over ECR's limit, as ECR counts the text
+    it is sent (compact JSON). None when every one fits."""
+    over = {
+        name: size
+        for name, policy in sorted(policies.items())
+        if (size := len(json.dumps(policy, separators=(",", ":")))) > POLICY_MAX_CHARS
+    }
+    if not over:
+        return None
+    sizes = ", ".join(f"{name} ({size} characters)" for name, size in over.items())
+    return (
+        f"The repository policies of {sizes} would be over the {POLICY_MAX_CHARS} characters ECR allows: "
+        "grant fewer principals (an account id instead of its roles, or an organization). Nothing was changed."
+    )
+
+
+def validate_access_owner(owner: Any, path: str = "owner") -> str:
+    """The owner of a set of statements (an environment's name): letters and digits after the Sid prefix."""
+    if not isinstance(owner, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", owner):
+        raise InvalidInput([Problem(path, f"{owner!r} must be a name of 1-64 letters, digits, '.', '_', '-'")])
+    return owner
+
+
+def repository_access_request(params: dict) -> tuple[list[str], frozenset[str], list[dict]]:
+    """``ecr_repository_access``'s parameters checked at once (raise InvalidInput): the repositories, the
+    Sids its owner's statements take, and those statements (none with state absent)."""
+    problems = Problems()
+    names = repository_entries(params.get("repositories"), (), problems)
+    owner = problems.checked(validate_access_owner, params.get("owner"))
+    grants = {"pull": params.get("pull") or [], "organizations": params.get("organizations") or []}
+    present = params.get("state", "present") == "present"
+    if present and not params.get("own_account"):
+        check_access(grants, "", problems)
+    problems.raise_if_any()
+    prefix = statement_owner(owner)
+    statements = (
+        access_policy(**grants, owner=prefix, pull_actions=ECR_ENVIRONMENT_READ_ACTIONS)["Statement"] if present else []
+    )
+    return [name for _path, name, _entry in names], owned_sids(prefix), statements
+
+
+def missing_repositories_refusal(missing: list[str], check_mode: bool) -> str | None:
+    """Why policies cannot be written (repositories that do not exist; in check mode they may be about to
+    be created, so nothing is refused)."""
+    if not missing or check_mode:
+        return None
+    return (
+        f"These repositories do not exist: {', '.join(missing)}; converge the registry first "
+        "(cloudops.ecr.ecr_repository). Nothing was changed."
+    )
+
+
+def merged_policy(current: dict | None, owned: frozenset[str], statements: list[dict]) -> dict | None:
+    """``current`` with the statements of ``owned`` Sids replaced by ``statements``, every other
+    statement kept as it is (other owners' grants). None when no statement is left."""
+    kept = [s for s in _statement_list(current) if s.get("Sid") not in owned]
+    everything = kept + list(statements)
+    if not everything:
+        return None
+    return {"Version": (current or {}).get("Version", "2012-10-17"), "Statement": everything}
+
+
+def _statement_list(policy: dict | None) -> list[dict]:
+    statements = (policy or {}).get("Statement") or []
+    return [statements] if isinstance(statements, dict) else list(statements)
 
 
 def _statement(sid: str, principal: Any, actions: tuple[str, ...]) -> dict:
@@ -253,6 +354,8 @@ def repository_specs(params: dict, problems: Problems) -> list[tuple[RepositoryS
     for path, name, entry in repository_entries(params.get("repositories"), ENTRY_OPTIONS, problems):
         override = {k: v for k, v in _settings(entry, path, problems).items() if v is not None}
         merged = {**shared, **override}
+        if "policy" in override:  # a repository's own policy or access replaces the shared one, ownership too
+            merged["owned_sids"] = override.get("owned_sids")
         purge = bool(params.get("purge_tags"))
         if membership is not None:
             key, value = membership
@@ -281,7 +384,7 @@ def membership_tag(value: Any, problems: Problems, path: str = "membership_tag")
 
 def _settings(source: dict, path: str, problems: Problems) -> dict:
     """Read and check the settings in ``source`` (module top level or one repository entry)."""
-    out: dict[str, Any] = {k: None for k in (*SETTINGS, "policy")}
+    out: dict[str, Any] = {k: None for k in (*SETTINGS, "policy", "owned_sids")}
     mutability = source.get("image_tag_mutability")
     if mutability is not None:
         if mutability not in MUTABILITY:
@@ -335,6 +438,7 @@ def _settings(source: dict, path: str, problems: Problems) -> dict:
     elif access is not None:
         check_access(access, join_path(path, "access"), problems)
         out["policy"] = access_policy(**{k: access.get(k) or () for k in ("pull", "push", "organizations")})
+        out["owned_sids"] = owned_sids()
         size = len(json.dumps(out["policy"], separators=(",", ":")))
         if size > POLICY_MAX_CHARS:
             problems.add(
@@ -385,10 +489,13 @@ def plan_repository(spec: RepositorySpec, current: RepositoryState | None, polic
         to_set, to_remove = compare_aws_tags(current.tags or {}, spec.tags, spec.purge_tags)
         plan.tags_to_set, plan.tags_to_remove = to_set, sorted(to_remove)
     if spec.policy is not None:
-        if not spec.policy:
+        wanted = spec.policy
+        if spec.owned_sids is not None:
+            wanted = merged_policy(current.policy, spec.owned_sids, _statement_list(spec.policy)) or {}
+        if not wanted:
             plan.delete_policy = current.policy is not None
-        elif current.policy is None or policy_differs(current.policy, spec.policy):
-            plan.set_policy = spec.policy
+        elif current.policy is None or policy_differs(current.policy, wanted):
+            plan.set_policy = wanted
     return plan
 
 

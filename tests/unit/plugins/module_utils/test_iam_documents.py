@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import (
-    ECR_PUSH_MINIMUM_ACTIONS as ECR_PUSH_ACTIONS,
+    ECR_PUSH_ACTIONS,
+    ECR_READ_ACTIONS,
 )
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.ecr_actions import ECR_READ_ACTIONS
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.iam_documents import (
     document_size,
     ecr_push_policy,
@@ -49,6 +49,8 @@ def test_repository_arn_names_partition_region_account_and_repository():
 
 
 def test_push_policy_grants_authorization_token_on_star_and_push_on_the_listed_arns_only():
+    """What the generated workflow does and nothing more: AWS's push minimum, plus GetDownloadUrlForLayer
+    for reading the registry build cache (amazon-ecr-login's push and pull set)."""
     assert ecr_push_policy([APP, API]) == {
         "Version": "2012-10-17",
         "Statement": [
@@ -60,6 +62,7 @@ def test_push_policy_grants_authorization_token_on_star_and_push_on_the_listed_a
                     "ecr:BatchCheckLayerAvailability",
                     "ecr:BatchGetImage",
                     "ecr:CompleteLayerUpload",
+                    "ecr:GetDownloadUrlForLayer",
                     "ecr:InitiateLayerUpload",
                     "ecr:PutImage",
                     "ecr:UploadLayerPart",

@@ -355,3 +355,40 @@ def test_tags_giving_the_membership_key_another_value_are_refused(aws, run_modul
     )
     assert result["failed"] is True
     assert "tags.cloudops.ecr/registry: is the membership tag: it must be 'main'" in result["msg"]
+
+
+def test_access_replaces_only_its_own_statements_and_keeps_other_owners_grants(aws, run_module):
+    ecr = aws("ecr")
+    run_module(ecr_repository, {"repositories": ["app"], "access": {"pull": ["111122223333"]}})
+    theirs = {
+        "Sid": "EnvironmentDevPull",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::222233334444:root"},
+        "Action": ["ecr:BatchGetImage"],
+    }
+    policy = json.loads(ecr.get_repository_policy(repositoryName="app")["policyText"])
+    ecr.set_repository_policy(
+        repositoryName="app", policyText=json.dumps({**policy, "Statement": [*policy["Statement"], theirs]})
+    )
+
+    assert (
+        run_module(ecr_repository, {"repositories": ["app"], "access": {"pull": ["111122223333"]}})["changed"] is False
+    )
+    run_module(ecr_repository, {"repositories": ["app"], "access": {"pull": ["555566667777"]}})
+    statements = json.loads(ecr.get_repository_policy(repositoryName="app")["policyText"])["Statement"]
+    assert {s["Sid"] for s in statements} == {"AllowPull", "EnvironmentDevPull"}
+    assert next(s for s in statements if s["Sid"] == "AllowPull")["Principal"] == {"AWS": ["555566667777"]}
+
+
+def test_a_raw_policy_replaces_the_whole_document(aws, run_module):
+    ecr = aws("ecr")
+    run_module(ecr_repository, {"repositories": ["app"], "access": {"pull": ["111122223333"]}})
+    raw = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Only", "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "ecr:BatchGetImage"}
+        ],
+    }
+    run_module(ecr_repository, {"repositories": [{"name": "app", "policy": raw}], "access": {"pull": ["111122223333"]}})
+    statements = json.loads(ecr.get_repository_policy(repositoryName="app")["policyText"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["Only"]
