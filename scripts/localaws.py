@@ -153,10 +153,16 @@ def operation(request: dict) -> str:
     return f"{request.get('method', '?')} {url}"
 
 
+# Calls that change nothing an account holds, though their names are not a read's: STS hands out
+# credentials (an assume-role profile's, for every module process of a multi-account run).
+NOT_WRITES = frozenset({"AssumeRole"})
+
+
 def split_calls(recording: list[dict]) -> tuple[list[str], list[str]]:
     """(reads, writes): operation names of recorded requests."""
     ops = [operation(r) for r in recording]
-    return [o for o in ops if o.startswith(READ_PREFIXES)], [o for o in ops if not o.startswith(READ_PREFIXES)]
+    reads = [o for o in ops if o.startswith(READ_PREFIXES) or o in NOT_WRITES]
+    return reads, [o for o in ops if not (o.startswith(READ_PREFIXES) or o in NOT_WRITES)]
 
 
 def serve(host: str, port: int) -> None:

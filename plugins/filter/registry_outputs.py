@@ -69,13 +69,18 @@ _value:
       description:
         - What this run narrowed, one item per role - C(role), C(access) (C(push) or C(read)), C(repositories) that lose
           that access and C(subjects) the trust no longer admits. Empty when nothing was narrowed.
+        - An environment taken away (C(ecr_registry_environment_state=absent)) adds an item with C(access) C(pull),
+          the C(repositories) whose policies lose its C(statements).
       type: list
       elements: dict
 """
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import repository_name_for_github
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
+    repository_name_for_github,
+    statement_owner,
+)
 
 
 def _ran(result) -> dict:
@@ -142,6 +147,51 @@ def registry_outputs(
     }
 
 
+def environment_outputs(registry, inputs, environment_account=None, image_updater=None, pull=None, check_mode=False):
+    """The registry's outputs with the environment's added: its account and region, the Image Updater's
+    role, whom the registry's repositories grant pull, and the access its run removed."""
+    if not isinstance(registry, dict) or "repository_urls" not in registry:
+        raise AnsibleFilterError(
+            "environment_outputs: expects the registry's outputs (ecr_registry_outputs of its host)"
+        )
+    if inputs.get("entry_point") == "registry":
+        return dict(registry)
+    image_updater, pull = _ran(image_updater), _ran(pull)
+    role = image_updater.get("role") or {}
+    removed = [r for r in registry.get("access_removed", []) if r.get("access") != "read"]
+    removed += [
+        {**r, "role": role.get("name") or r.get("role")}
+        for r in registry.get("access_removed", [])
+        if r.get("access") == "read"
+    ]
+    if any((role.get("access_removed") or {}).values()):
+        removed.append({"role": role["name"], "access": "read", **role["access_removed"]})
+    access = inputs.get("repository_access") or {}
+    if pull and access.get("state") == "absent":
+        # the environment taken away: its own pull statements leave these repositories' policies
+        lost = [entry["name"] for entry in pull.get("repositories", []) if entry.get("changed")]
+        if lost:
+            removed.append(
+                {
+                    "role": None,
+                    "access": "pull",
+                    "repositories": lost,
+                    "subjects": [],
+                    "statements": f"{statement_owner(access.get('owner') or '')}Pull*",
+                }
+            )
+    granted = pull.get("granted") if pull else None
+    return {
+        **registry,
+        "environment": inputs.get("environment"),
+        "environment_account_id": environment_account,
+        "environment_region": inputs.get("environment_region"),
+        "image_updater_role_arn": _existing(image_updater.get("role_arn"), role.get("changes"), check_mode),
+        "pull_granted_to": granted or [],
+        "access_removed": removed,
+    }
+
+
 class FilterModule:
     def filters(self):
-        return {"registry_outputs": registry_outputs}
+        return {"registry_outputs": registry_outputs, "environment_outputs": environment_outputs}

@@ -98,6 +98,17 @@ outputs_file:
     - The absolute path of the outputs file (a relative path is relative to where the run started); null for none.
   returned: success
   type: str
+handoff_dir:
+  description: The absolute path of the hand-off folder (relative to where the run started); null for none.
+  returned: success
+  type: str
+handoff:
+  description:
+    - What the hand-off files are made from besides the outputs - C(ci_subjects), C(ci_role_name), C(per_repository)
+      and C(repository_mutability) (per repository, C(image_tag_mutability) and C(exclusions)); null without the
+      registry's part.
+  returned: success
+  type: dict
 summary:
   description: Whether to print the summary.
   returned: success

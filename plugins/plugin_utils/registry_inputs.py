@@ -26,7 +26,11 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan
     desired_repositories_with_lifecycle,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput, Problems, join_path
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import repository_name_for_github
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.registry_settings import registry_settings_request
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
+    repository_access_request,
+    repository_name_for_github,
+)
 
 ROLE_PREFIX = "ecr_registry_"
 INTERNAL_PREFIX = "ecr_registry__"
@@ -60,6 +64,12 @@ _ROLE_VARIABLE = {
         "trust_policy_max": "ecr_registry_iam_trust_policy_max",
         "roles_max": "ecr_registry_iam_roles_max",
     },
+    "ecr_registry_settings": {"scanning": "ecr_registry_scanning", "replication": "ecr_registry_replication"},
+    "repository_access": {
+        "pull": "ecr_registry_pull.principals",
+        "organizations": "ecr_registry_pull.organizations",
+        "owner": "ecr_registry_environment",
+    },
     "image_updater_role": {
         "name": "ecr_registry_image_updater_role_name",
         "path": "ecr_registry_image_updater_role_path",
@@ -74,7 +84,9 @@ _VALIDATORS: dict[str, Callable[[dict], Any]] = {
     "ecr_repository": desired_repositories_with_lifecycle,
     "ecr_lifecycle": desired_lifecycle_policies,
     "github_oidc_role": ci_role_request,
+    "ecr_registry_settings": registry_settings_request,
     "image_updater_role": image_updater_request,
+    "repository_access": repository_access_request,
 }
 _PATH_HEAD = re.compile(r"(?P<key>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?P<rest>.*)")
 
@@ -90,18 +102,30 @@ class RegistryRepositories:
 
 @dataclass(frozen=True)
 class RoleInputs:
-    """What the role's run will do: the region, each module task's arguments (None: not run), and its outputs."""
+    """What the role's run will do: the registry's and the environment's regions and profiles, each module
+    task's arguments (None: the task does not run), and the outputs."""
 
+    entry_point: str
     region: str
+    profile: str | None
     environment: str
+    environment_region: str
+    environment_profile: str | None
     github_repos: list[str]
     repository_names: list[str]
-    ecr_repository: dict
+    access_tag: dict
+    ecr_repository: dict | None
     ecr_lifecycle: dict | None
     github_oidc_role: dict | None
+    ecr_registry_settings: dict | None
     image_updater_role: dict | None
+    repository_access: dict | None
     outputs_file: str | None
+    handoff_dir: str | None
+    drift_dir: str | None
+    handoff: dict | None
     summary: bool
+    preflight_only: bool
     warnings: list[str]
 
     def as_result(self) -> dict:
@@ -159,8 +183,11 @@ def _check_keys_name_repositories(given: Mapping, variable: str, names: list[str
             problems.add(f"{variable}[{key!r}]", "must be a dict of settings")
 
 
-def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
-    """Every module task's arguments from the role's variables (converted to their declared types);
+def role_inputs(
+    values: Mapping, region: str, cwd: str, entry_point: str = "main", environment_region: str | None = None
+) -> RoleInputs:
+    """Every module task's arguments from the role's variables (converted to their declared types), for
+    the parts of ``entry_point`` (``main``: the registry and the environment; ``registry``; ``environment``);
     raise InvalidInput naming the user's variables when anything the run would write is invalid."""
     problems = Problems()
     overrides = _mapping(values, "ecr_registry_repository_overrides", problems)
@@ -169,7 +196,49 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
         values["ecr_registry_github_repos"], values["ecr_registry_extra_repositories"], overrides, problems
     )
     _check_keys_name_repositories(lifecycle_overrides, "ecr_registry_lifecycle_overrides", repos.names, problems)
-    tasks = {
+    tasks = dict.fromkeys(_VALIDATORS)
+    if entry_point in ("main", "registry"):
+        tasks.update(_registry_tasks(values, repos, lifecycle_overrides))
+    environment = values["ecr_registry_environment"]
+    environment_region = environment_region or region
+    if entry_point in ("main", "environment"):
+        tasks.update(_environment_tasks(values, repos, region))
+    warnings = _check_tasks(tasks, region, environment_region, repos, overrides, lifecycle_overrides, problems)
+    outputs_file = _outputs_file(values["ecr_registry_outputs_file"], cwd, problems)
+    handoff_dir = _writable_dir(values["ecr_registry_handoff_dir"], "ecr_registry_handoff_dir", cwd, problems)
+    drift_dir = _writable_dir(values["ecr_registry_drift_dir"], "ecr_registry_drift_dir", cwd, problems)
+    problems.raise_if_any()
+    return RoleInputs(
+        entry_point=entry_point,
+        region=region,
+        profile=values["ecr_registry_aws_profile"] or None,
+        environment=environment,
+        environment_region=environment_region,
+        environment_profile=values["ecr_registry_environment_aws_profile"] or None,
+        github_repos=[str(repo) for repo in values["ecr_registry_github_repos"]],
+        repository_names=repos.names,
+        access_tag=values["ecr_registry_access_tag"],
+        outputs_file=outputs_file,
+        handoff_dir=handoff_dir,
+        drift_dir=drift_dir,
+        handoff=_handoff_settings(values, repos) if entry_point in ("main", "registry") else None,
+        summary=values["ecr_registry_summary"],
+        preflight_only=values["ecr_registry_preflight_only"],
+        warnings=warnings,
+        **tasks,
+    )
+
+
+def ci_subjects(values: Mapping) -> list[str]:
+    """The subjects of the one CI trust: the registry's, then every environment's (in name order), each once."""
+    subjects = list(values["ecr_registry_ci_subjects"])
+    for name in sorted(values["ecr_registry_ci_environment_subjects"] or {}):
+        subjects += [s for s in values["ecr_registry_ci_environment_subjects"][name] or [] if s not in subjects]
+    return subjects
+
+
+def _registry_tasks(values: Mapping, repos: RegistryRepositories, lifecycle_overrides: dict) -> dict:
+    tasks: dict[str, dict | None] = {
         "ecr_repository": {
             "repositories": repos.entries,
             "image_tag_mutability": values["ecr_registry_image_tag_mutability"],
@@ -181,10 +250,7 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
             "purge_tags": values["ecr_registry_purge_tags"],
             "access": {k: v for k, v in (values["ecr_registry_repository_access"] or {}).items() if v} or None,
             "membership_tag": values["ecr_registry_access_tag"],
-        },
-        "ecr_lifecycle": None,
-        "github_oidc_role": None,
-        "image_updater_role": None,
+        }
     }
     if values["ecr_registry_lifecycle_enabled"]:
         tasks["ecr_lifecycle"] = {
@@ -199,7 +265,7 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
         tasks["github_oidc_role"] = {
             "name": values["ecr_registry_ci_role_name"],
             "github_repos": values["ecr_registry_github_repos"],
-            "subjects": values["ecr_registry_ci_subjects"],
+            "subjects": ci_subjects(values),
             "per_repository": values["ecr_registry_ci_per_repository"],
             "path": values["ecr_registry_ci_role_path"],
             "max_session_duration": values["ecr_registry_ci_max_session_duration"],
@@ -209,7 +275,17 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
             "trust_policy_max": values["ecr_registry_iam_trust_policy_max"],
             "roles_max": values["ecr_registry_iam_roles_max"],
         }
+    if values["ecr_registry_scanning"] or values["ecr_registry_replication"]:
+        tasks["ecr_registry_settings"] = {
+            "scanning": values["ecr_registry_scanning"] or None,
+            "replication": values["ecr_registry_replication"] or None,
+        }
+    return tasks
+
+
+def _environment_tasks(values: Mapping, repos: RegistryRepositories, registry_region: str) -> dict:
     environment = values["ecr_registry_environment"]
+    tasks: dict[str, dict | None] = {}
     if values["ecr_registry_image_updater"]:
         tasks["image_updater_role"] = {
             "name": values["ecr_registry_image_updater_role_name"],
@@ -219,26 +295,24 @@ def role_inputs(values: Mapping, region: str, cwd: str) -> RoleInputs:
             "namespace": values["ecr_registry_image_updater_namespace"],
             "service_account": values["ecr_registry_image_updater_service_account"],
             "repository_tag": values["ecr_registry_access_tag"],
+            "registry_region": registry_region,
             "association": values["ecr_registry_pod_identity_association"],
             "tags": values["ecr_registry_tags"],
             "purge_tags": values["ecr_registry_purge_tags"],
+            "state": values["ecr_registry_environment_state"],
         }
-    warnings = _check_tasks(tasks, region, repos, overrides, lifecycle_overrides, problems)
-    outputs_file = _outputs_file(values["ecr_registry_outputs_file"], cwd, problems)
-    problems.raise_if_any()
-    return RoleInputs(
-        region=region,
-        environment=environment,
-        github_repos=[str(repo) for repo in values["ecr_registry_github_repos"]],
-        repository_names=repos.names,
-        ecr_repository=tasks["ecr_repository"],
-        ecr_lifecycle=tasks["ecr_lifecycle"],
-        github_oidc_role=tasks["github_oidc_role"],
-        image_updater_role=tasks["image_updater_role"],
-        outputs_file=outputs_file,
-        summary=values["ecr_registry_summary"],
-        warnings=warnings,
-    )
+    pull = values["ecr_registry_pull"] or {}
+    # pull empty: the environment's own account, when it is not the registry's (known once the run
+    # has asked each account who it is); principals or organizations named: always granted.
+    tasks["repository_access"] = {
+        "repositories": repos.names,
+        "owner": environment,
+        "pull": list(pull.get("principals") or []),
+        "organizations": list(pull.get("organizations") or []),
+        "own_account": not (pull.get("principals") or pull.get("organizations")),
+        "state": values["ecr_registry_environment_state"],
+    }
+    return tasks
 
 
 def _mapping(values: Mapping, variable: str, problems: Problems) -> dict:
@@ -250,7 +324,13 @@ def _mapping(values: Mapping, variable: str, problems: Problems) -> dict:
 
 
 def _check_tasks(
-    tasks: dict, region: str, repos: RegistryRepositories, overrides, lifecycle_overrides, problems: Problems
+    tasks: dict,
+    region: str,
+    environment_region: str,
+    repos: RegistryRepositories,
+    overrides,
+    lifecycle_overrides,
+    problems: Problems,
 ):
     """Each task's arguments through its module's validator; problems renamed to the user's variables,
     each place reported once (a bad repository name is refused by every task that names it)."""
@@ -259,7 +339,8 @@ def _check_tasks(
         if args is None:
             continue
         try:
-            found = _VALIDATORS[module]({**args, "region": region})
+            where_it_runs = environment_region if module == "image_updater_role" else region
+            found = _VALIDATORS[module]({**args, "region": where_it_runs})
         except InvalidInput as exc:
             for problem in exc.problems:
                 where = _user_path(module, problem.path, repos, overrides, lifecycle_overrides)
@@ -309,6 +390,44 @@ def _repository_list_variable(module: str) -> str:
     return "ecr_registry_github_repos / ecr_registry_extra_repositories"
 
 
+def _handoff_settings(values: Mapping, repos: RegistryRepositories) -> dict:
+    """What the hand-off files are made from besides the outputs: the subjects the CI role's trust admits,
+    the CI role's name (or template) and each repository's tag mutability (its tags and cache follow it)."""
+    mutability = {}
+    for entry in repos.entries:
+        override = entry if isinstance(entry, Mapping) else {}
+        name = override.get("name", entry)
+        mutability[name] = {
+            "image_tag_mutability": override.get("image_tag_mutability") or values["ecr_registry_image_tag_mutability"],
+            "exclusions": list(
+                override.get("mutability_exclusions") or values["ecr_registry_mutability_exclusions"] or []
+            ),
+        }
+    return {
+        "ci_subjects": ci_subjects(values),
+        "ci_role_name": values["ecr_registry_ci_role_name"],
+        "per_repository": values["ecr_registry_ci_per_repository"],
+        "repository_mutability": mutability,
+    }
+
+
+def _writable_dir(path: str, variable: str, cwd: str, problems: Problems) -> str | None:
+    """A folder the run writes files into (``variable``), as an absolute path (relative to where the run
+    started); refused when it cannot be made or written."""
+    if not path:
+        return None
+    full = os.path.normpath(os.path.join(cwd, os.path.expanduser(path)))
+    existing = full
+    while not os.path.isdir(existing):
+        if os.path.exists(existing) or existing == os.path.dirname(existing):
+            problems.add(variable, f"{path!r}: {existing} is not a directory")
+            return full
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        problems.add(variable, f"{path!r} cannot be written here ({existing} is not writable)")
+    return full
+
+
 def _outputs_file(path: str, cwd: str, problems: Problems) -> str | None:
     """The outputs file as an absolute path (relative to where the run started); refused when it cannot be written."""
     if not path:
@@ -346,3 +465,43 @@ def known_region_problem(region: str, partitions: list[dict]) -> str | None:
 def _looks(text: str) -> str:
     """``text`` with the characters people confuse when typing (l/1, o/0) made the same."""
     return text.lower().translate(str.maketrans("lio", "110"))
+
+
+# Inventory names the role's defaults read for the registry (besides its own ecr_registry_* variables).
+REGISTRY_INVENTORY_VARIABLES = ("github_repos", "extra_repositories", "registry_region", "registry_aws_profile")
+
+
+def registry_wide_in_environment(
+    files: list[tuple[str, bool, Any]], registry_wide: Collection[str], shared_hint: str
+) -> list[str]:
+    """A line for each registry-wide variable an environment inventory sets in a file of its own.
+
+    ``files`` holds (path as shown, whether the file is the environment's own, its parsed YAML); a file
+    the inventory links from elsewhere (the shared registry file) may set them."""
+    lines = []
+    for shown, own, data in files:
+        if not own:
+            continue
+        for name in sorted(_variables_set(data) & set(registry_wide)):
+            lines.append(
+                f"{name}: is set in {shown}, an environment's own file, but it is a registry-wide setting "
+                f"(every environment would undo the others' on each run): set it in {shared_hint}"
+            )
+    return lines
+
+
+def _variables_set(data: Any) -> set[str]:
+    """Variables a group_vars/host_vars file (its top-level keys) or an inventory file (``vars``, hosts) sets."""
+    if not isinstance(data, Mapping):
+        return set()
+    if not any(isinstance(v, Mapping) and {"hosts", "children", "vars"} & set(v) for v in data.values()):
+        return {str(key) for key in data}
+    found: set[str] = set()
+    for group in data.values():
+        if not isinstance(group, Mapping):
+            continue
+        found.update(str(key) for key in (group.get("vars") or {}))
+        for host_vars in (group.get("hosts") or {}).values():
+            found.update(str(key) for key in (host_vars or {}))
+        found |= _variables_set(group.get("children") or {})
+    return found

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from localaws import split_calls
 
 from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Principal, Repository, may
+from ansible_collections.cloudops.ecr.tests.helpers.playbook import recap_of
 
 BIN = os.path.dirname(sys.executable)
 
@@ -34,9 +34,7 @@ def playbook(aws, *args, **kw) -> subprocess.CompletedProcess:
 
 
 def recap(result: subprocess.CompletedProcess) -> dict[str, int]:
-    match = re.search(r"localhost\s+:\s+(.*)", result.stdout)
-    assert match, result.stdout + result.stderr
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+    return recap_of(result.stdout, result.stdout + result.stderr)
 
 
 def test_site_converges_then_a_rerun_changes_nothing(aws, tmp_path):
@@ -127,7 +125,7 @@ def test_without_a_region_the_run_fails_naming_it_and_writes_nothing(aws, scope,
         "-i",
         "inventories/dev",
         "-e",
-        json.dumps({"aws_region": "", **scope}),
+        json.dumps({"registry_region": "", "aws_region": "", **scope}),
         env_drop=("AWS_REGION", "AWS_DEFAULT_REGION"),
     )
     reads, writes = split_calls(aws.stop_recording())
@@ -141,9 +139,11 @@ def test_without_a_region_the_run_fails_naming_it_and_writes_nothing(aws, scope,
 def test_both_inventories_see_the_one_github_repos_list(aws, env):
     result = ansible(aws, f"{BIN}/ansible-inventory", "-i", f"inventories/{env}", "--list")
     assert result.returncode == 0, result.stderr
-    hostvars = json.loads(result.stdout)["_meta"]["hostvars"]["localhost"]
-    assert hostvars["env_name"] == env
-    assert hostvars["github_repos"] == ["example-org/web-app", "example-org/api-service", "example-org/worker"]
+    hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
+    assert set(hostvars) == {"registry-account", env}  # the registry's host and the environment's
+    assert hostvars[env]["env_name"] == env
+    for host in hostvars.values():
+        assert host["github_repos"] == ["example-org/web-app", "example-org/api-service", "example-org/worker"]
 
 
 def test_github_repos_is_defined_in_exactly_one_file():

@@ -22,9 +22,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from localaws import TEST_CREDENTIALS, split_calls
+from localaws import TEST_CREDENTIALS
 
-from ansible_collections.cloudops.ecr.tests.integration.reliability.snapshot import snapshot
+from ansible_collections.cloudops.ecr.tests.helpers.playbook import recap_of
 
 BIN = os.path.dirname(sys.executable)
 OUTPUT = os.path.join(ROOT, "tests", "output", "reliability")
@@ -47,9 +47,7 @@ class Run:
         return self.stdout + self.stderr
 
     def recap(self) -> dict[str, int]:
-        match = re.search(r"localhost\s+:\s+(.*)", self.stdout)
-        assert match, self.output[-4000:]
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+        return recap_of(self.stdout, self.output[-4000:])
 
     def result(self) -> dict:
         """The module's result, from the JSON callback of an ad-hoc run (see ``module``)."""
@@ -83,30 +81,6 @@ def module(env: dict, name: str, args: dict, *options: str, **kw) -> Run:
         env,
         **kw,
     )
-
-
-@pytest.fixture
-def held(aws):
-    """``held()``: what moto holds now, read directly (never through a proxy)."""
-    return lambda: snapshot(aws.url, aws.region, TEST_CREDENTIALS)
-
-
-@pytest.fixture
-def recorded(aws):
-    """``with recorded() as calls: ...`` then ``calls.writes`` / ``calls.reads``: the API calls moto saw."""
-
-    class Recording:
-        reads: list[str]
-        writes: list[str]
-
-        def __enter__(self):
-            aws.start_recording()
-            return self
-
-        def __exit__(self, *exc):
-            self.reads, self.writes = split_calls(aws.stop_recording())
-
-    return Recording
 
 
 _FIGURES: dict[str, dict] = {}

@@ -40,15 +40,23 @@ def repository(state: dict, name: str) -> dict | None:
 
 
 def site_results(run) -> dict[str, dict]:
-    """Task name (without the role's prefix) -> localhost's result, from a run with the JSON callback.
+    """Task name (without the role's prefix) -> its result, from a run with the JSON callback.
 
-    An include and the task it includes may share a name: the task comes later and wins.
+    Each task runs on the registry's host or the environment's: the result that was not skipped is
+    kept. An include and the task it includes may share a name: the task comes later and wins. The
+    summary is printed by both hosts: ``Registry summary`` holds every host's lines.
     """
-    found = {}
+    found, summary = {}, []
     for play in json.loads(run.stdout)["plays"]:
         for task in play["tasks"]:
             name = task["task"]["name"].split(" : ", 1)[-1]
-            found[name] = task["hosts"].get("localhost", {})
+            for result in task["hosts"].values():
+                if name not in found or not result.get("skipped"):
+                    found[name] = result
+                if name == "Registry summary":
+                    summary += result.get("msg", [])
+    if summary:
+        found["Registry summary"] = {"msg": summary}
     return found
 
 

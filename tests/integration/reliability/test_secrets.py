@@ -37,7 +37,9 @@ def test_a_verbose_site_run_prints_no_credential(aws, tmp_path):
     converge = site(with_session_token(aws.env()), "-vvv", "--diff", extra={"ecr_registry_outputs_file": str(outputs)})
     rerun = site(with_session_token(aws.env()), "-vvv", "--diff", "--check")
     assert converge.returncode == 0 and rerun.returncode == 0, converge.tail() + rerun.tail()
-    assert "<localhost>" in converge.stdout  # really verbose: connection and module lines are there
+    assert (
+        "<registry-account>" in converge.stdout and "<dev>" in converge.stdout
+    )  # really verbose: connection and module lines are there
     assert leaks(converge.output, rerun.output, outputs.read_text()) == []
 
 

@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudops.ecr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry in its own account, dev and pro in theirs: three accounts of one moto server, reached
+through assume-role profiles of an AWS config (scripts/accounts.py), as `make demo-accounts` runs them.
+
+moto checks no permission, so who may read what is judged by evaluating the identity policy (in the
+environment's account) and the repository policy (in the registry's) together, as IAM does across
+accounts (tests/helpers/access_evaluator.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Principal, Repository, may
+from ansible_collections.cloudops.ecr.tests.integration.reliability.conftest import ROOT, TRACEBACK, site
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from accounts import ACCOUNTS, AccountProfiles, inventory_vars
+
+MANAGED = {"example-org/web-app", "example-org/api-service", "example-org/worker", "my-web-app", "api-service"}
+READS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages", "ecr:DescribeImages")
+FOREIGN = "444455556666"
+
+
+@pytest.fixture
+def accounts(aws):
+    with AccountProfiles(aws) as profiles:
+        yield profiles
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text)
+
+
+def site_for(accounts: AccountProfiles, environment: str, **extra):
+    return site(accounts.env(), extra={**inventory_vars(environment), **extra}, inventory=f"inventories/{environment}")
+
+
+def repositories_of(accounts: AccountProfiles, name: str) -> dict[str, Repository]:
+    ecr = accounts.client(name, "ecr")
+    held = {}
+    for repo in ecr.describe_repositories()["repositories"]:
+        arn = repo["repositoryArn"]
+        tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=arn)["tags"]}
+        try:
+            policy = json.loads(ecr.get_repository_policy(repositoryName=repo["repositoryName"])["policyText"])
+        except ecr.exceptions.RepositoryPolicyNotFoundException:
+            policy = None
+        held[repo["repositoryName"]] = Repository(arn, tags, policy)
+    return held
+
+
+def role_of(accounts: AccountProfiles, name: str, role: str) -> Principal:
+    iam = accounts.client(name, "iam")
+    arn = iam.get_role(RoleName=role)["Role"]["Arn"]
+    policies = [
+        iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+        for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    return Principal(arn, policies)
+
+
+def roles_in(accounts: AccountProfiles, name: str) -> set[str]:
+    return {role["RoleName"] for role in accounts.client(name, "iam").list_roles()["Roles"]}
+
+
+def test_registry_dev_and_pro_in_three_accounts_read_across_and_a_third_run_writes_nothing(aws, accounts, recorded):
+    for environment in ("dev", "pro"):
+        converged = site_for(accounts, environment)
+        assert converged.returncode == 0, converged.tail()
+        assert TRACEBACK not in converged.output
+
+    with recorded() as calls:
+        again = site_for(accounts, "dev")
+    assert again.returncode == 0, again.tail()
+    assert calls.writes == [] and again.recap()["changed"] == 0, calls.writes
+
+    # Repositories only in the registry's account; each Image Updater role in its own account.
+    registry = repositories_of(accounts, "registry")
+    assert set(registry) == MANAGED
+    assert repositories_of(accounts, "dev") == {} and repositories_of(accounts, "pro") == {}
+    assert "github-actions" in roles_in(accounts, "registry")
+    assert not {"argocd-image-updater-dev", "argocd-image-updater-pro"} & roles_in(accounts, "registry")
+    assert "argocd-image-updater-dev" in roles_in(accounts, "dev") and "github-actions" not in roles_in(accounts, "dev")
+    assert "argocd-image-updater-pro" in roles_in(accounts, "pro")
+
+    # Both environments' grants, each its own statement, in every repository's policy.
+    for name, repo in registry.items():
+        sids = {statement["Sid"] for statement in repo.policy["Statement"]}
+        assert {"EnvironmentDevPull", "EnvironmentProPull"} <= sids, (name, sids)
+
+    # Judged as IAM judges a cross-account call: the identity policy and the repository policy.
+    dev = role_of(accounts, "dev", "argocd-image-updater-dev")
+    pro = role_of(accounts, "pro", "argocd-image-updater-pro")
+    anything = {"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}
+    foreign = Principal(f"arn:aws:iam::{FOREIGN}:role/argocd-image-updater-dev", [anything])
+    for name, repo in registry.items():
+        for action in READS:
+            assert may(dev, action, repo) and may(pro, action, repo), (name, action)
+            assert not may(foreign, action, repo), (name, action)
+        assert not may(dev, "ecr:PutImage", repo), name
+
+    # A repository the registry does not manage: neither environment reads it.
+    accounts.client("registry", "ecr").create_repository(repositoryName="someone-elses")
+    unmanaged = repositories_of(accounts, "registry")["someone-elses"]
+    assert not may(dev, "ecr:BatchGetImage", unmanaged) and not may(pro, "ecr:BatchGetImage", unmanaged)
+
+
+def test_an_environment_taken_away_removes_only_its_own_grant_and_role(aws, accounts):
+    for environment in ("dev", "pro"):
+        converged = site_for(accounts, environment)
+        assert converged.returncode == 0, converged.tail()
+
+    gone = site_for(accounts, "dev", ecr_registry_environment_state="absent")
+
+    assert gone.returncode == 0, gone.tail()
+    registry = repositories_of(accounts, "registry")
+    assert set(registry) == MANAGED  # the registry stays
+    for name, repo in registry.items():
+        sids = {statement["Sid"] for statement in repo.policy["Statement"]}
+        assert "EnvironmentProPull" in sids and "EnvironmentDevPull" not in sids, (name, sids)
+    assert "argocd-image-updater-dev" not in roles_in(accounts, "dev")
+    assert "argocd-image-updater-pro" in roles_in(accounts, "pro")
+    pro = role_of(accounts, "pro", "argocd-image-updater-pro")
+    assert all(may(pro, "ecr:BatchGetImage", repo) for repo in registry.values())
+    # What was revoked is said: the role, and the repositories whose policies lose dev's statements.
+    assert "Image Updater role (dev): argocd-image-updater-dev deleted" in gone.output, gone.tail()
+    assert "lost pull access for environment dev (its statements EnvironmentDevPull*" in one_line(gone.output)
+
+
+def test_the_accounts_are_the_ones_the_profiles_name(aws, accounts):
+    """No account id is typed anywhere: each run asks its credentials (caller identity)."""
+    converged = site_for(accounts, "dev", ecr_registry_outputs_file="outputs/test-accounts-dev.json")
+    assert converged.returncode == 0, converged.tail()
+    with open(os.path.join(ROOT, "outputs", "test-accounts-dev.json")) as f:
+        outputs = json.load(f)
+    os.unlink(os.path.join(ROOT, "outputs", "test-accounts-dev.json"))
+    assert outputs["account_id"] == ACCOUNTS["registry"]
+    assert outputs["environment_account_id"] == ACCOUNTS["dev"]
+    assert outputs["image_updater_role_arn"] == f"arn:aws:iam::{ACCOUNTS['dev']}:role/argocd-image-updater-dev"
+    assert set(outputs["ci_role_arns"].values()) == {f"arn:aws:iam::{ACCOUNTS['registry']}:role/github-actions"}
+    assert outputs["pull_granted_to"] == [ACCOUNTS["dev"]]
