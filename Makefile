@@ -18,10 +18,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup compat-setup demo localaws test units integration sanity compat molecule lint bench clean
+.PHONY: help setup compat-setup demo demo-accounts drift localaws test units integration sanity compat molecule lint bench clean
 
 help:
 	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it (ENV=pro: pro)"
+	@echo "make demo-accounts - the registry, dev and pro in three accounts (assume-role profiles) on one local endpoint"
+	@echo "make drift ENV=dev - the drift report of an environment and the registry (exit 0 none, 3 drift, 1 error)"
 	@echo "make localaws - a local AWS endpoint (moto) that keeps running; prints the variables to export"
 	@echo "make test   - set up and run every gate: lint sanity units integration compat docs packaging ee runner molecule"
 	@echo "make lint   - static gates only (ruff check, ruff format --check, ansible-lint)"
@@ -68,6 +70,14 @@ $(LINK):
 ENV ?= dev
 demo: setup
 	DEMO_ENV=$(ENV) $(PY) scripts/demo.py
+
+# Three accounts on one local endpoint: a temporary AWS config with an assume-role profile per account.
+demo-accounts: setup
+	$(PY) scripts/demo_accounts.py
+
+# How AWS differs from the inventories (check and diff mode, 0 writes): outputs/drift-$(ENV).{json,md}.
+drift: setup
+	DRIFT_ENV=$(ENV) $(PY) scripts/drift.py
 
 # A local AWS endpoint that keeps running until Ctrl-C; prints the environment to export.
 localaws: setup

@@ -2,7 +2,8 @@
 
 Starts a moto server on a free loopback port, runs `ansible-playbook site.yml -i inventories/<ENV>`
 against it (AWS_ENDPOINT_URL / AWS_URL only), and stops the server whatever happened. The run's
-own summary says what it built; the outputs land in outputs/<ENV>.json. The exit status is the
+own summary says what it built; the outputs land in outputs/<ENV>.json, the hand-off files
+(CI workflows, Image Updater configuration) under outputs/handoff/. The exit status is the
 playbook's.
 """
 
@@ -18,6 +19,8 @@ from localaws import MotoServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENVIRONMENT = os.environ.get("DEMO_ENV") or "dev"
+# The CI workflows and the Image Updater's configuration the run writes (README "Wiring a repository's CI").
+HANDOFF = os.path.join("outputs", "handoff")
 
 
 def main() -> int:
@@ -29,7 +32,11 @@ def main() -> int:
     with MotoServer() as aws:
         print(f"Local AWS endpoint (moto) on {aws.url}, stopped at the end")
         # moto has no EKS Pod Identity API: the association is left out (README, ArgoCD Image Updater).
-        extra = {"ecr_registry_outputs_file": outputs, "ecr_registry_pod_identity_association": False}
+        extra = {
+            "ecr_registry_outputs_file": outputs,
+            "ecr_registry_handoff_dir": HANDOFF,
+            "ecr_registry_pod_identity_association": False,
+        }
         rc = subprocess.call(
             [playbook, "site.yml", "-i", f"inventories/{ENVIRONMENT}", "-e", json.dumps(extra)],
             cwd=ROOT,
@@ -38,7 +45,7 @@ def main() -> int:
     if rc != 0:
         print(f"The playbook failed (exit {rc}); the local endpoint is stopped.", file=sys.stderr)
         return rc
-    print(f"Outputs of {ENVIRONMENT}: {outputs}; the local endpoint is stopped.")
+    print(f"Outputs of {ENVIRONMENT}: {outputs}; hand-off files under {HANDOFF}/; the local endpoint is stopped.")
     return 0
 
 

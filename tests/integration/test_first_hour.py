@@ -15,9 +15,6 @@ import pytest
 from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Principal, Repository, may
 from ansible_collections.cloudops.ecr.tests.integration.reliability.conftest import BIN, ROOT, run, site
 
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from localaws import split_calls
-
 REPOS = ["example-org/web-app", "example-org/api-service", "example-org/worker"]
 # What a test that is about something else leaves out, to keep its run short (each module task is a process).
 REGISTRY_ONLY = {
@@ -26,21 +23,6 @@ REGISTRY_ONLY = {
     "ecr_registry_lifecycle_enabled": False,
 }
 NO_LIFECYCLE = {"ecr_registry_lifecycle_enabled": False}
-
-
-@pytest.fixture
-def recorded(aws):
-    """``with recorded() as calls``: the API calls moto saw, as ``calls.reads`` / ``calls.writes``."""
-
-    class Recording:
-        def __enter__(self):
-            aws.start_recording()
-            return self
-
-        def __exit__(self, *exc):
-            self.reads, self.writes = split_calls(aws.stop_recording())
-
-    return Recording
 
 
 def iam_documents(aws) -> dict:
@@ -332,5 +314,46 @@ def test_make_demo_prints_the_summary_once(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert result.stdout.count("ECR registry, pro (") == 1
+    assert_handoff_matches_the_outputs("pro")
+    assert result.stdout.count("ECR registry (") == 1  # printed by the registry's host
+    assert result.stdout.count("Environment pro (") == 1  # and the environment's by its own
     assert "Outputs of pro: outputs/pro.json" in result.stdout
+
+
+def assert_handoff_matches_the_outputs(environment: str) -> None:
+    """What `make demo` left in outputs/handoff: one workflow per GitHub repository that actionlint
+    passes, naming the role, region and registry of the outputs file; Image Updater files that parse
+    and name the registry and the service account."""
+    import yaml
+
+    with open(os.path.join(ROOT, "outputs", f"{environment}.json"), encoding="utf-8") as handle:
+        outputs = json.load(handle)
+    handoff = os.path.join(ROOT, "outputs", "handoff")
+    workflows = [os.path.join(handoff, "workflows", f"{repo}.yml") for repo in REPOS]
+    assert sorted(
+        os.path.join(folder, name)
+        for folder, _dirs, names in os.walk(os.path.join(handoff, "workflows"))
+        for name in names
+    ) == sorted(workflows)
+    lint = subprocess.run([f"{BIN}/actionlint", *workflows], capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    registry = f"{outputs['account_id']}.dkr.ecr.{outputs['region']}.amazonaws.com"
+    [role_arn] = outputs["ci_role_arns"].values()
+    for repo, path in zip(REPOS, workflows, strict=True):
+        with open(path, encoding="utf-8") as handle:
+            workflow = yaml.safe_load(handle)
+        steps = workflow["jobs"]["image"]["steps"]
+        [credentials] = [step for step in steps if step.get("uses", "").startswith("aws-actions/configure-aws")]
+        assert credentials["with"] == {"role-to-assume": role_arn, "aws-region": outputs["region"]}
+        assert workflow["env"]["IMAGE"] == outputs["github_repository_urls"][repo] == f"{registry}/{repo}"
+    updater = os.path.join(handoff, "image-updater", environment)
+    texts = {}
+    for name in os.listdir(updater):
+        with open(os.path.join(updater, name), encoding="utf-8") as handle:
+            texts[name] = handle.read()
+    for name, text in texts.items():
+        if name.endswith(".yaml"):
+            yaml.safe_load(text)  # parses
+            assert registry in text, name
+    assert "argocd-image-updater" in texts["values.yaml"] and "argocd-image-updater" in texts["README.md"]
+    assert outputs["image_updater_role_arn"] in texts["README.md"]
