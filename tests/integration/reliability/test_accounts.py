@@ -22,7 +22,11 @@ from ansible_collections.cloudops.ecr.tests.helpers.access_evaluator import Prin
 from ansible_collections.cloudops.ecr.tests.integration.reliability.conftest import ROOT, TRACEBACK, site
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from accounts import ACCOUNTS, AccountProfiles, inventory_vars
+from accounts import ACCOUNTS, AccountProfiles, inventory_vars, resources
+
+from ansible_collections.cloudops.ecr.tests.integration.reliability.fault_proxy import FaultProxy
+
+SEED = int(os.environ.get("CLOUDOPS_FAULT_SEED", "1"))
 
 MANAGED = {"example-org/web-app", "example-org/api-service", "example-org/worker", "my-web-app", "api-service"}
 READS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages", "ecr:DescribeImages")
@@ -147,3 +151,25 @@ def test_the_accounts_are_the_ones_the_profiles_name(aws, accounts):
     assert outputs["image_updater_role_arn"] == f"arn:aws:iam::{ACCOUNTS['dev']}:role/argocd-image-updater-dev"
     assert set(outputs["ci_role_arns"].values()) == {f"arn:aws:iam::{ACCOUNTS['registry']}:role/github-actions"}
     assert outputs["pull_granted_to"] == [ACCOUNTS["dev"]]
+
+
+def test_the_three_account_run_under_faults_ends_as_a_clean_run_and_its_rerun_writes_nothing(aws, accounts, recorded):
+    """Throttling and 503s on every service, STS's AssumeRole included: the state of each account is
+    the clean run's, and the rerun through the same faults writes nothing."""
+    clean = site_for(accounts, "dev")
+    assert clean.returncode == 0, clean.tail()
+    expected = resources(accounts)
+
+    aws.reset()
+    with FaultProxy(aws.url, throttle=0.20, unavailable=0.05, seed=SEED) as proxy:
+        faulty = site(accounts.env(endpoint=proxy.url), extra=inventory_vars("dev"), inventory="inventories/dev")
+        assert faulty.returncode == 0, faulty.tail()
+        converge = proxy.stats()
+        with recorded() as calls:
+            rerun = site(accounts.env(endpoint=proxy.url), extra=inventory_vars("dev"), inventory="inventories/dev")
+
+    assert converge["faults_total"] > 0 and converge["faults_not_retried"] == 0, converge
+    assert resources(accounts) == expected
+    assert rerun.returncode == 0, rerun.tail()
+    assert calls.writes == [] and rerun.recap()["changed"] == 0
+    assert TRACEBACK not in faulty.output + rerun.output
