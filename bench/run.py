@@ -85,8 +85,8 @@ def repository_names(n: int) -> list[str]:
 def inventory_region() -> str:
     import yaml
 
-    with open(os.path.join(ROOT, INVENTORY, "group_vars", "all", "environment.yml")) as f:
-        return yaml.safe_load(f)["aws_region"]
+    with open(os.path.join(ROOT, "inventories", "shared", "registry.yml")) as f:
+        return yaml.safe_load(f)["registry_region"]
 
 
 class Bench:
