@@ -18,7 +18,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup compat-setup demo demo-accounts drift localaws test units integration sanity compat molecule lint bench clean
+.PHONY: help setup compat-setup demo demo-accounts drift localaws test units integration sanity compat molecule lint bench bench-scale clean
 
 help:
 	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it (ENV=pro: pro)"
@@ -31,7 +31,8 @@ help:
 	@echo "make integration - pytest over tests/integration (site, role and faults on a moto server)"
 	@echo "make sanity - ansible-test sanity (--local, Python 3.12)"
 	@echo "make compat - module and site tests on the oldest ansible-core meta/runtime.yml claims"
-	@echo "make bench  - benchmark against the community.aws.ecs_ecr baseline"
+	@echo "make bench  - benchmark against the community.aws.ecs_ecr baseline, then make bench-scale"
+	@echo "make bench-scale - 1,000 repositories: registry only and the whole site with per-repository CI roles"
 
 setup: $(STAMP) $(LINK)
 
@@ -107,6 +108,11 @@ test: setup
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/scale.py
+
+# N=1,000 repositories (bench/scale.py --sizes), the ecs_ecr loop extrapolated from N=1 and 20: bench/scale-results.md.
+bench-scale: setup
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) .collections outputs tests/output

@@ -49,6 +49,9 @@ OURS = (CLOUDOPS, REGISTRY_ONLY)
 # The same site playbook with the role's own switches for the IAM parts off: the baseline's scope
 # (repositories and their policies), to tell what the ECR modules cost from what the site adds.
 REGISTRY_ONLY_VARS = {"ecr_registry_ci_role": False, "ecr_registry_image_updater": False}
+# The whole site with one CI role per repository: one shared role's trust holds 32 repositories under
+# IAM's default quota (README "Scaling"), and the run refuses more before any call.
+WHOLE_SITE_VARS = {"ecr_registry_ci_per_repository": True, "ecr_registry_ci_role_name": "gha-{owner}-{repo}"}
 # Both site runs give every repository a repository policy (pull for another account, as a cluster
 # in a second account needs), so that the state the baseline must match includes one.
 PULL_ACCOUNT = "111122223333"
@@ -148,8 +151,7 @@ class Bench:
                 "ecr_registry_pod_identity_association": False,
                 **SITE_VARS,
             }
-            if tool == REGISTRY_ONLY:
-                extra.update(REGISTRY_ONLY_VARS)
+            extra.update(REGISTRY_ONLY_VARS if tool == REGISTRY_ONLY else WHOLE_SITE_VARS)
             return self.playbook("site.yml", extra, **kwargs)
         extra = {
             "bench_repositories": names,
@@ -444,8 +446,9 @@ def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
             f"- **What one module task costs in Ansible**: ansible-playbook with one task that starts no module "
             f"takes {fmt(bare['rerun'])} s; one AWS module task adds {fmt(floor['rerun'] - bare['rerun'])} s "
             "(building the AnsiballZ payload, a worker process, then a Python process importing boto3 and making "
-            "a client), however little it does. The full site runs three such tasks (ecr_repository with the "
-            "lifecycle policies, github_oidc_role, image_updater_role), the registry-only run one."
+            "a client), however little it does. The full site runs six such tasks (aws_caller_info in the "
+            "registry's account and in the environment's, ecr_repository, ecr_lifecycle, github_oidc_role, "
+            "image_updater_role), the registry-only run four."
         )
     prof = profiles.get(CLOUDOPS)
     if prof:
@@ -511,7 +514,9 @@ def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs
         "server reset before each case; the floor is a median over runs placed between the cases.",
         "",
         f"- **{CLOUDOPS}**: the site playbook as users run it (`site.yml -i {INVENTORY}`, with "
-        "`ecr_registry_pod_identity_association=false`: moto lacks that EKS API) — everything the site builds.",
+        "`ecr_registry_pod_identity_association=false`: moto lacks that EKS API, and "
+        + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in WHOLE_SITE_VARS.items())
+        + ": one CI role per repository) — everything the site builds.",
         f"- **{REGISTRY_ONLY}**: the same playbook with "
         + ", ".join(f"`{k}={str(v).lower()}`" for k, v in REGISTRY_ONLY_VARS.items())
         + ": the baseline's scope (repositories and their policies).",
