@@ -19,9 +19,10 @@ description:
   - Cross-account pulls need both sides - this policy in the registry's account, and the caller's own IAM
     (a node role with C(AmazonEC2ContainerRegistryReadOnly), the Image Updater role of
     M(cloudops.ecr.image_updater_role)).
-  - Statements are named C(Environment<Owner>Pull) and C(Environment<Owner>PullFromOrganizations) (the
-    owner's name in letters and digits). A repository that does not exist yet fails the run before any
-    write, except in check mode.
+  - Statements are named C(Environment<Owner>Pull) and C(Environment<Owner>PullFromOrganizations) - C(dev)
+    gives C(EnvironmentDevPull); an owner with other characters than lowercase letters and digits is spelt in
+    hex after a C(0) (C(pre-prod) gives C(Environment07072652d70726f64Pull)), so that two owners never share
+    statements. A repository that does not exist yet fails the run before any write, except in check mode.
 author:
   - cloudops.ecr contributors (@cloudops)
 options:
