@@ -504,6 +504,17 @@ def dominated(rows: dict, profiles: dict, sizes: list[int]) -> list[str]:
     return lines
 
 
+def machine_lines(info: dict, loads, samples, step: str) -> list[str]:
+    """The "Machine" lines of a report: versions, commit and load (``step``: what the samples follow)."""
+    return [
+        f"- {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, ansible-core {info['ansible-core']}, "
+        f"amazon.aws {info['amazon.aws']}, community.aws {info['community.aws']}, moto {info['moto']} "
+        f"(served by waitress {info['waitress']})",
+        f"- tree at commit {info['commit']}; load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]}; "
+        f"1-minute load after each {step}: median {median(samples):.1f}, max {max(samples):.1f}",
+    ]
+
+
 def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs, profiles, same_state, raw):
     ratio_lines, target_lines = ratios(rows, sizes)
     out = [
@@ -536,11 +547,7 @@ def write_report(path, info, started, elapsed, loads, samples, rows, sizes, runs
         "",
         "## Machine",
         "",
-        f"- {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, ansible-core {info['ansible-core']}, "
-        f"amazon.aws {info['amazon.aws']}, community.aws {info['community.aws']}, moto {info['moto']} "
-        f"(served by waitress {info['waitress']})",
-        f"- tree at commit {info['commit']}; load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]}; "
-        f"1-minute load after each case: median {median(samples):.1f}, max {max(samples):.1f}",
+        *machine_lines(info, loads, samples, "case"),
         *(
             [
                 f"- **The machine was busy with other work** (load above its {info['nproc']} CPUs): every figure is "

@@ -50,6 +50,7 @@ from run import (
     inventory_region,
     load,
     machine,
+    machine_lines,
     policies_of,
     registry_state,
 )
@@ -233,11 +234,7 @@ def write_report(path: str, scale: Scale, info: dict, started, elapsed: float, l
         *(["## FAILED", "", *[f"- **{w}**" for w in wrong], ""] if wrong else []),
         "## Machine",
         "",
-        f"- {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, ansible-core {info['ansible-core']}, "
-        f"amazon.aws {info['amazon.aws']}, community.aws {info['community.aws']}, moto {info['moto']} "
-        f"(served by waitress {info['waitress']})",
-        f"- tree at commit {info['commit']}; load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]}; "
-        f"1-minute load after each mode: median {median(samples):.1f}, max {max(samples):.1f}",
+        *machine_lines(info, loads, samples, "mode"),
         f"- wall time: {', '.join(f'{what} {seconds / 60:.1f} min' for what, seconds in scale.timings)}",
         *(
             [
