@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -39,6 +41,7 @@ class MotoServer:
         self.region = region
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen | None = None
+        self._log = subprocess.DEVNULL
 
     def __enter__(self) -> MotoServer:
         self._recording = tempfile.NamedTemporaryFile(prefix="moto-recording-", delete=False)
@@ -46,10 +49,13 @@ class MotoServer:
         # The recorder is off until start_recording(): recording costs moto about 0.5 ms per request.
         env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_RECORDER_FILEPATH": self._recording.name}
         env.pop("MOTO_ENABLE_RECORDING", None)
+        # CLOUDOPS_MOTO_LOG=<file>: the server's tracebacks (an HTML 500 page's cause) go there.
+        log_path = os.environ.get("CLOUDOPS_MOTO_LOG")
+        self._log = open(log_path, "a") if log_path else subprocess.DEVNULL  # closed in __exit__
         self._process = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "127.0.0.1", str(self.port)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
             env=env,
         )
         # Generous: on a loaded 2-core machine (parallel pytest workers) a start has taken over 30 s.
@@ -75,6 +81,8 @@ class MotoServer:
                 self._process.wait()
         if os.path.exists(self._recording.name):
             os.unlink(self._recording.name)
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()
 
     def env(self, base: dict | None = None, endpoint: str | None = None) -> dict:
         """``base`` (default os.environ) pointed at this endpoint (or ``endpoint``, e.g. a proxy)."""
@@ -175,14 +183,43 @@ def serve(host: str, port: int) -> None:
     spends less than half the CPU per request (an unchanged rerun of 100 repositories: 1.5 s before,
     0.6 s now), for every client alike. What moto answers is unchanged."""
     import waitress
+
+    os.environ.setdefault("MOTO_PORT", str(port))  # as moto.server sets it: some responses embed it
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N": not news here
+    waitress.serve(application(), host=host, port=port, threads=8, connection_limit=500, ident="moto")
+
+
+def application():
+    """moto's WSGI application as ``serve`` serves it: its list of modules computed once, one request at a time."""
     from moto import backends
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
-    os.environ.setdefault("MOTO_PORT", str(port))  # as moto.server sets it: some responses embed it
-    app = DomainDispatcherApplication(create_backend_app)
-    waitress.serve(app, host=host, port=port, threads=8, connection_limit=500, ident="moto")
+    return one_at_a_time(DomainDispatcherApplication(create_backend_app))
+
+
+def one_at_a_time(app):
+    """``app`` answering one request at a time. moto's backends are not thread-safe: IAM's GetRole,
+    PutRolePolicy, TagRole, ... iterate over every role of the account while a concurrent CreateRole
+    adds one, and the request fails with "RuntimeError: dictionary changed size during iteration",
+    which waitress answers with an HTML 500 page that botocore can neither parse nor retry (seen at
+    150 roles under load, almost always at 1,000). AWS has no such race, so the local endpoint must
+    not either. Serving costs nothing measurable: moto is pure Python, so its requests never ran in
+    parallel anyway; waitress still reads and writes connections concurrently, and a latency proxy
+    in front still holds many requests in flight at once."""
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            body = app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+    return serialized
 
 
 def keep_running(port: int | None = None) -> None:
