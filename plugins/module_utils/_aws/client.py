@@ -59,8 +59,17 @@ RETRYABLE_CODES = (
 # 1 + 2 + 4 s when throttled, milliseconds otherwise). When botocore gives up on a throttling or 5xx
 # error, AWSRetry waits (jittered, at most 1 + 2 + 4 + 8 s) and calls again, RETRY_ATTEMPTS times in
 # all. A refused connection fails in well under a second; an endpoint that accepts but never answers
-# fails after SDK_ATTEMPTS * READ_TIMEOUT; a throttled call gives up after about a minute at worst.
+# fails after SDK_ATTEMPTS * READ_TIMEOUT; a throttled call gives up after about a minute at worst
+# (IAM's: about three minutes, see IAM_RETRY_ATTEMPTS).
 RETRY_ATTEMPTS = 5
+# IAM's write rate is far below ECR's: a run that writes hundreds of roles meets sustained throttling,
+# and botocore's retry quota (500 tokens per client; a resend costs 5, and only a success gives any
+# back) runs dry: here it did after a few hundred throttled answers. From then on botocore sends each
+# call once and AWSRetry alone carries it: 1,000 roles under 35 % throttling lost 3 of ~2,500 calls
+# with 5 attempts ("retry_quota_reached" in the error).
+# With 14, giving up on a call throttled a third of the time is a 0.35 ** 14 (4e-7) event; a call
+# IAM throttles without end waits about three minutes before it is reported.
+IAM_RETRY_ATTEMPTS = 14
 RETRY_DELAY = 1
 RETRY_BACKOFF = 2.0
 RETRY_MAX_DELAY = 8
@@ -69,10 +78,10 @@ CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
 
 
-def retry_with(*extra_codes: str, retry_class: type[AWSRetry] = AWSRetry):
+def retry_with(*extra_codes: str, retry_class: type[AWSRetry] = AWSRetry, attempts: int = RETRY_ATTEMPTS):
     """AWSRetry (or a subclass deciding codes its own way) with our bounds, our transient codes and ``extra_codes``."""
     return retry_class.jittered_backoff(
-        retries=RETRY_ATTEMPTS,
+        retries=attempts,
         delay=RETRY_DELAY,
         backoff=RETRY_BACKOFF,
         max_delay=RETRY_MAX_DELAY,
@@ -82,11 +91,13 @@ def retry_with(*extra_codes: str, retry_class: type[AWSRetry] = AWSRetry):
 
 RETRY = retry_with()
 # IAM answers ConcurrentModification when two writes touch one entity at once.
-IAM_RETRY = retry_with("ConcurrentModification")
+IAM_RETRY = retry_with("ConcurrentModification", attempts=IAM_RETRY_ATTEMPTS)
 # IAM is eventually consistent: just after a create, the new role can be missing (NoSuchEntity)
 # and a just-created OIDC provider is not yet a valid principal (MalformedPolicyDocument
 # "Invalid principal"). Used only for writes after a create.
-IAM_SETTLING_RETRY = retry_with("ConcurrentModification", "NoSuchEntity", "MalformedPolicyDocument")
+IAM_SETTLING_RETRY = retry_with(
+    "ConcurrentModification", "NoSuchEntity", "MalformedPolicyDocument", attempts=IAM_RETRY_ATTEMPTS
+)
 
 
 def aws_client(module, service: str, retry_decorator=RETRY):

@@ -178,9 +178,9 @@ def test_per_repository_roles_through_heavy_iam_throttling_end_as_a_clean_run_an
     """A third of IAM's answers are Throttling: the bounded pool and the retries still create every role
     with its policy, once, and the rerun through the same throttling writes nothing.
 
-    100 roles in `make test`; CLOUDOPS_SCALE_ROLES sets another count. At 1,000 the local moto server
-    answered some of the concurrent IAM writes of the clean run with an HTML "Internal Server Error" page
-    (moto's, not an AWS error: botocore cannot parse it, so nothing retries it)."""
+    100 roles in `make test` (about two minutes); CLOUDOPS_SCALE_ROLES=1000 runs the thousand (about
+    three). There, botocore's retry quota runs dry and each IAM call rests on AWSRetry's attempts alone
+    (client.IAM_RETRY_ATTEMPTS)."""
     count = int(os.environ.get("CLOUDOPS_SCALE_ROLES", "100"))
     extra = organisation(count, **PER_REPOSITORY, **NO_LIFECYCLE)
     clean = site(aws.env(), extra=extra)

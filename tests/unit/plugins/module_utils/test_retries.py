@@ -119,6 +119,18 @@ class _ClientFactory:
         return object()
 
 
+def test_iam_calls_outlast_sustained_throttling_once_the_sdk_stops_resending(monkeypatch):
+    """botocore's retry quota runs dry under sustained throttling (a 1,000-role run meets it), and
+    then each IAM call has only AWSRetry's attempts: enough that a call throttled 35 % of the time
+    is given up in fewer than one in a million (0.35 ** attempts), within about three minutes."""
+    for decorator in (aws_access.IAM_RETRY, aws_access.IAM_SETTLING_RETRY):
+        calls, slept = attempts_until_given_up(decorator, "Throttling", monkeypatch)
+        assert calls == aws_access.IAM_RETRY_ATTEMPTS
+        assert 0.35**calls < 1e-6
+        assert slept <= 1 + 2 + 4 + 8 * (aws_access.IAM_RETRY_ATTEMPTS - 4)
+    assert attempts_until_given_up(aws_access.IAM_RETRY, "AccessDenied", monkeypatch) == (1, 0)
+
+
 def test_clients_use_bounded_sdk_retries_and_timeouts():
     module = _ClientFactory()
     aws_client(module, "ecr")
@@ -136,8 +148,14 @@ def test_worst_cases_are_bounded():
         for i in range(aws_access.RETRY_ATTEMPTS - 1)
     )
     always_throttled = aws_access.RETRY_ATTEMPTS * sdk_backoff_throttled + our_backoff
+    iam_backoff = sum(
+        min(aws_access.RETRY_DELAY * aws_access.RETRY_BACKOFF**i, aws_access.RETRY_MAX_DELAY)
+        for i in range(aws_access.IAM_RETRY_ATTEMPTS - 1)
+    )
+    iam_always_throttled = aws_access.IAM_RETRY_ATTEMPTS * sdk_backoff_throttled + iam_backoff
     never_answers = aws_access.SDK_ATTEMPTS * (aws_access.CONNECT_TIMEOUT + aws_access.READ_TIMEOUT)
     assert always_throttled <= 60, always_throttled
+    assert iam_always_throttled <= 200, iam_always_throttled
     assert never_answers <= 90, never_answers
     # and a throttled call is tried often enough to ride out 20 % throttling: 0.2 ** 20 sends
     assert aws_access.SDK_ATTEMPTS * aws_access.RETRY_ATTEMPTS >= 20
