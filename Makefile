@@ -18,7 +18,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup compat-setup demo demo-accounts drift localaws test units integration sanity compat molecule lint bench bench-scale clean
+.PHONY: help setup compat-setup demo demo-accounts drift localaws test units integration sanity compat molecule lint bench bench-scale test-scale clean
 
 help:
 	@echo "make demo   - set up, converge the dev registry on a local AWS endpoint (moto), print it (ENV=pro: pro)"
@@ -33,6 +33,7 @@ help:
 	@echo "make compat - module and site tests on the oldest ansible-core meta/runtime.yml claims"
 	@echo "make bench  - benchmark against the community.aws.ecs_ecr baseline, then make bench-scale"
 	@echo "make bench-scale - 1,000 repositories: registry only and the whole site with per-repository CI roles"
+	@echo "make test-scale - 1,000 per-repository CI roles through 35 % IAM throttling, then a rerun that writes nothing"
 
 setup: $(STAMP) $(LINK)
 
@@ -113,6 +114,10 @@ bench: setup
 # N=1,000 repositories (bench/scale.py --sizes), the ecs_ecr loop extrapolated from N=1 and 20: bench/scale-results.md.
 bench-scale: setup
 	$(PY) bench/scale.py
+
+# The throttled scale test with 1,000 per-repository CI roles (make test runs it with 100): about five minutes.
+test-scale: setup
+	CLOUDOPS_SCALE_ROLES=1000 $(BIN)/pytest -q -p no:cacheprovider tests/integration/reliability/test_scale.py -k throttling
 
 clean:
 	rm -rf $(VENV) .collections outputs tests/output
