@@ -28,6 +28,9 @@ options:
         (M(cloudops.ecr.ecr_lifecycle)), C(ci_role) (M(cloudops.ecr.github_oidc_role)), C(registry_settings)
         (M(cloudops.ecr.ecr_registry_settings)), C(image_updater) (M(cloudops.ecr.image_updater_role)) and C(pull)
         (M(cloudops.ecr.ecr_repository_access)).
+      - C(replicas) and C(replica_lifecycle) hold the looped results of M(cloudops.ecr.ecr_repository) and
+        M(cloudops.ecr.ecr_lifecycle) over the replica regions (each result's C(item) is its region); their items
+        are named C(<region>/<repository>).
       - Any key may be missing, null or a skipped task's result; any other key is an error.
     type: dict
     required: true
@@ -91,6 +94,8 @@ import re
 from ansible.errors import AnsibleFilterError
 
 RESULT_KEYS = ("repositories", "lifecycle", "ci_role", "registry_settings", "image_updater", "pull")
+# Looped results (one per replica region, its region in ``item``): reported as "<region>/<name>".
+LOOPED_KEYS = {"replicas": "repositories", "replica_lifecycle": "lifecycle"}
 KINDS = (
     "repository",
     "lifecycle",
@@ -291,11 +296,16 @@ ITEMS = {
 def drift_report(results, environment=None, account_id=None, region=None) -> dict:
     if not isinstance(results, dict):
         raise AnsibleFilterError("drift_report: expects the registered results by task, such as {'repositories': ...}")
-    unknown = sorted(set(results) - set(RESULT_KEYS))
+    unknown = sorted(set(results) - set(RESULT_KEYS) - set(LOOPED_KEYS))
     if unknown:
-        raise AnsibleFilterError(f"drift_report: unknown keys {', '.join(unknown)}; expected {', '.join(RESULT_KEYS)}")
+        expected = ", ".join([*RESULT_KEYS, *LOOPED_KEYS])
+        raise AnsibleFilterError(f"drift_report: unknown keys {', '.join(unknown)}; expected {expected}")
     ran = {key: _ran(key, results.get(key)) for key in RESULT_KEYS}
     items = [item for key, build in ITEMS.items() for item in build(ran[key])]
+    for key, kind in LOOPED_KEYS.items():
+        for looped in _ran(key, results.get(key)).get("results") or []:
+            in_region = _ran(f"{key} ({looped.get('item')})", looped)
+            items += [{**item, "name": f"{looped['item']}/{item['name']}"} for item in ITEMS[kind](in_region)]
     items.sort(key=lambda item: (KINDS.index(item["kind"]), item["name"]))
     return {
         "environment": environment,

@@ -40,6 +40,13 @@ options:
     description: The run is in check mode; the ARNs of what it would create are then null.
     type: bool
     default: false
+  replicas:
+    description:
+      - The registered results of M(cloudops.ecr.ecr_repository) looped over the replica regions
+        (C(ecr_registry_replica_regions)); each result's C(item) is its region.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -65,6 +72,13 @@ _value:
     oidc_provider_arn: {description: The GitHub OIDC provider's ARN; null without a CI role., type: str}
     ci_role_arns: {description: CI role ARN by role name., type: dict}
     image_updater_role_arn: {description: The Image Updater role's ARN; null without one., type: str}
+    replicas:
+      description:
+        - Per replica region, C(repository_urls) and C(repository_arns) by ECR repository name, as for the registry's
+          region. Only with replica regions.
+        - An environment's outputs then add C(pull_region), the region its Image Updater and pull grant use (a
+          replica region when the environment is in one, else the registry's).
+      type: dict
     access_removed:
       description:
         - What this run narrowed, one item per role - C(role), C(access) (C(push) or C(read)), C(repositories) that lose
@@ -101,12 +115,11 @@ def registry_outputs(
     environment=None,
     region=None,
     check_mode=False,
+    replicas=None,
 ):
     if not isinstance(repositories, dict) or "repositories" not in repositories:
         raise AnsibleFilterError("registry_outputs: expects the registered result of cloudops.ecr.ecr_repository")
-    entries = repositories["repositories"]
-    urls = {entry["name"]: entry.get("uri") for entry in entries}
-    arns = {entry["name"]: entry.get("arn") for entry in entries}
+    urls, arns = _addresses(repositories)
     github = [str(repo) for repo in github_repos or []]
     ci_role, image_updater = _ran(ci_role), _ran(image_updater)
     updater_role = image_updater.get("role") or {}
@@ -144,10 +157,28 @@ def registry_outputs(
         },
         "image_updater_role_arn": _existing(image_updater.get("role_arn"), updater_role.get("changes"), check_mode),
         "access_removed": removed,
-    }
+    } | _replicas(replicas)
 
 
-def environment_outputs(registry, inputs, environment_account=None, image_updater=None, pull=None, check_mode=False):
+def _replicas(replicas) -> dict:
+    """``{"replicas": ...}`` when the run made replicas; nothing otherwise (one region's outputs are as they were)."""
+    found = {}
+    for replica in replicas or []:
+        if isinstance(replica, dict) and not replica.get("skipped") and "repositories" in replica:
+            urls, arns = _addresses(replica)
+            found[replica["item"]] = {"repository_urls": urls, "repository_arns": arns}
+    return {"replicas": found} if found else {}
+
+
+def _addresses(repositories: dict) -> tuple[dict, dict]:
+    """(URI by name, ARN by name) of an ``ecr_repository`` result."""
+    entries = repositories.get("repositories") or []
+    return {e["name"]: e.get("uri") for e in entries}, {e["name"]: e.get("arn") for e in entries}
+
+
+def environment_outputs(
+    registry, inputs, environment_account=None, image_updater=None, pull=None, check_mode=False, pull_region=None
+):
     """The registry's outputs with the environment's added: its account and region, the Image Updater's
     role, whom the registry's repositories grant pull, and the access its run removed."""
     if not isinstance(registry, dict) or "repository_urls" not in registry:
@@ -189,7 +220,7 @@ def environment_outputs(registry, inputs, environment_account=None, image_update
         "image_updater_role_arn": _existing(image_updater.get("role_arn"), role.get("changes"), check_mode),
         "pull_granted_to": granted or [],
         "access_removed": removed,
-    }
+    } | ({"pull_region": pull_region} if registry.get("replicas") and pull_region else {})
 
 
 class FilterModule:

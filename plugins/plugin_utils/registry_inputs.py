@@ -26,7 +26,10 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.lifecycle_plan
     desired_repositories_with_lifecycle,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems import InvalidInput, Problems, join_path
-from ansible_collections.cloudops.ecr.plugins.module_utils._rules.registry_settings import registry_settings_request
+from ansible_collections.cloudops.ecr.plugins.module_utils._rules.registry_settings import (
+    REGION_NAME,
+    registry_settings_request,
+)
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
     repository_access_request,
     repository_name_for_github,
@@ -111,6 +114,7 @@ class RoleInputs:
     environment: str
     environment_region: str
     environment_profile: str | None
+    replica_regions: list[str]
     github_repos: list[str]
     repository_names: list[str]
     access_tag: dict
@@ -197,8 +201,10 @@ def role_inputs(
     )
     _check_keys_name_repositories(lifecycle_overrides, "ecr_registry_lifecycle_overrides", repos.names, problems)
     tasks = dict.fromkeys(_VALIDATORS)
+    replica_regions: list[str] = []
     if entry_point in ("main", "registry"):
         tasks.update(_registry_tasks(values, repos, lifecycle_overrides))
+        replica_regions = _replica_regions(values, region, repos, problems)
     environment = values["ecr_registry_environment"]
     environment_region = environment_region or region
     if entry_point in ("main", "environment"):
@@ -215,6 +221,7 @@ def role_inputs(
         environment=environment,
         environment_region=environment_region,
         environment_profile=values["ecr_registry_environment_aws_profile"] or None,
+        replica_regions=replica_regions,
         github_repos=[str(repo) for repo in values["ecr_registry_github_repos"]],
         repository_names=repos.names,
         access_tag=values["ecr_registry_access_tag"],
@@ -281,6 +288,77 @@ def _registry_tasks(values: Mapping, repos: RegistryRepositories, lifecycle_over
             "replication": values["ecr_registry_replication"] or None,
         }
     return tasks
+
+
+def _replica_regions(values: Mapping, region: str, repos: RegistryRepositories, problems: Problems) -> list[str]:
+    """``ecr_registry_replica_regions``: regions of the registry's account where every repository also
+    exists, with the same settings, lifecycle and policies, for ECR's replication to fill.
+
+    ECR replicates into an existing repository of the same name, and creates a missing one with none
+    of the source's policies, tags or lifecycle: made first by the collection, the replicas are
+    governed like the source. Each region must be a destination of ``ecr_registry_replication``
+    in the registry's own account (``account_id`` left out) whose filters take every repository:
+    otherwise the replicas would stay empty, which AWS would not say."""
+    variable = "ecr_registry_replica_regions"
+    given = values.get(variable) or []
+    rules = (values.get("ecr_registry_replication") or {}).get("rules") or []
+    rules = [rule for rule in rules if isinstance(rule, Mapping)] if isinstance(rules, list) else []
+    regions: list[str] = []
+    for index, replica in enumerate(given):
+        where = join_path(variable, index)
+        if not isinstance(replica, str) or not REGION_NAME.fullmatch(replica):
+            problems.add(where, f"{replica!r} is not a region name")
+            continue
+        if replica == region:
+            problems.add(where, f"{replica} is the registry's own region (ecr_registry_region): list other regions")
+            continue
+        if replica in regions:
+            problems.add(where, f"{replica} is listed twice")
+            continue
+        regions.append(replica)
+        covering = [
+            rule
+            for rule in rules
+            if any(
+                isinstance(d, Mapping) and d.get("region") == replica and d.get("account_id") is None
+                for d in rule.get("destinations") or []
+            )
+        ]
+        if not covering:
+            problems.add(
+                where,
+                f"no rule of ecr_registry_replication replicates to {replica} in the registry's account, so its "
+                f"repositories would stay empty: add a rule with destinations [{{region: {replica}}}] (no "
+                "account_id), or remove the region",
+            )
+            continue
+        if any(not rule.get("filters") for rule in covering):
+            continue  # a rule without filters replicates every repository
+        prefixes = [f for rule in covering for f in rule.get("filters") or [] if isinstance(f, str)]
+        missed = [name for name in repos.names if not any(name.startswith(prefix) for prefix in prefixes)]
+        if missed:
+            shown = ", ".join(missed[:5]) + (f" and {len(missed) - 5} more" if len(missed) > 5 else "")
+            problems.add(
+                where,
+                f"the filters of the ecr_registry_replication rules to {replica} ({', '.join(sorted(prefixes))}) "
+                f"leave out {len(missed)} of the registry's repositories ({shown}): their replicas would stay "
+                "empty; add a prefix that takes them, or drop the filters",
+            )
+    if regions:
+        keys = [("ecr_registry_kms_key", values.get("ecr_registry_kms_key"))]
+        keys += [
+            (f"ecr_registry_repository_overrides[{entry['name']!r}].kms_key", entry.get("kms_key"))
+            for entry in repos.entries
+            if isinstance(entry, Mapping)
+        ]
+        for where, key in keys:
+            if key:
+                problems.add(
+                    where,
+                    "a KMS key belongs to one region, and ecr_registry_replica_regions makes repositories in "
+                    f"{', '.join(regions)} too: leave it empty (each region's AWS managed key) or drop the replicas",
+                )
+    return regions
 
 
 def _environment_tasks(values: Mapping, repos: RegistryRepositories, registry_region: str) -> dict:

@@ -621,9 +621,29 @@ def image_alias(repo: GithubRepo) -> str:
     return alias or "image"
 
 
+def pulled_from(outputs: Mapping) -> Mapping:
+    """The outputs as the environment reads them: with its ``pull_region`` a replica region, that region
+    and the replicas' URLs and ARNs in place of the registry's (the CI workflows keep the registry's)."""
+    region = outputs.get("pull_region")
+    replica = (outputs.get("replicas") or {}).get(region)
+    if not replica or region == outputs.get("region"):
+        return outputs
+    urls, arns = replica.get("repository_urls") or {}, replica.get("repository_arns") or {}
+    github = list(outputs.get("github_repository_urls") or {})
+    return {
+        **outputs,
+        "region": region,
+        "repository_urls": dict(urls),
+        "repository_arns": dict(arns),
+        "github_repository_urls": {key: urls.get(repository_name_for_github(key)) for key in github},
+        "github_repository_arns": {key: arns.get(repository_name_for_github(key)) for key in github},
+    }
+
+
 def image_updater_files(
     outputs: Mapping, repos: Sequence[GithubRepo], triggers: Triggers, settings: HandoffSettings
 ) -> dict[str, str]:
+    outputs = pulled_from(outputs)
     environment = outputs.get("environment") or "default"
     base = f"image-updater/{environment}"
     host = registry_host(outputs)
@@ -636,8 +656,8 @@ def image_updater_files(
             [
                 *_header(outputs, "The registries.conf of argocd-image-updater"),
                 "# The value of the argocd-image-updater-config ConfigMap's registries.conf key (the argo-helm chart's",
-                "# config.registries: see values.yaml). The registry is the REGISTRY's account and region, wherever",
-                "# the Image Updater runs.",
+                "# config.registries: see values.yaml). The registry is the REGISTRY's account and region (or its",
+                "# replicas in the environment's region), wherever the Image Updater runs.",
                 "registries:",
                 *registries,
             ]

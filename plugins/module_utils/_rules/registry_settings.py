@@ -26,7 +26,7 @@ _SCAN_FILTER = re.compile(r"[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*")
 REPLICATION_RULES_MAX, REPLICATION_DESTINATIONS_MAX, REPLICATION_FILTERS_MAX = 10, 25, 100
 # botocore ECR model, RepositoryFilterValue: a prefix may end in '-', '.', '_' or '/' ("team-", "example-org/").
 _PREFIX_FILTER = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _ACCOUNT = re.compile(r"\d{12}")
 
 
@@ -135,7 +135,7 @@ def replication_request(
             if _checked_dict(destination, ("region", "account_id"), where, problems) is None:
                 continue
             region, account = destination.get("region"), destination.get("account_id")
-            if not isinstance(region, str) or not _REGION.fullmatch(region):
+            if not isinstance(region, str) or not REGION_NAME.fullmatch(region):
                 problems.add(join_path(where, "region"), f"{region!r} is not a region name")
             # an unquoted account id in YAML is a number: the same account, as AWS's string
             if isinstance(account, int) and not isinstance(account, bool):

@@ -47,8 +47,8 @@ def site_for(accounts: AccountProfiles, environment: str, **extra):
     return site(accounts.env(), extra={**inventory_vars(environment), **extra}, inventory=f"inventories/{environment}")
 
 
-def repositories_of(accounts: AccountProfiles, name: str) -> dict[str, Repository]:
-    ecr = accounts.client(name, "ecr")
+def repositories_of(accounts: AccountProfiles, name: str, region: str | None = None) -> dict[str, Repository]:
+    ecr = accounts.client(name, "ecr", region)
     held = {}
     for repo in ecr.describe_repositories()["repositories"]:
         arn = repo["repositoryArn"]
@@ -173,3 +173,83 @@ def test_the_three_account_run_under_faults_ends_as_a_clean_run_and_its_rerun_wr
     assert rerun.returncode == 0, rerun.tail()
     assert calls.writes == [] and rerun.recap()["changed"] == 0
     assert TRACEBACK not in faulty.output + rerun.output
+
+
+# --- an environment in another region, reading replicas there -----------------------------------------
+
+REPLICA = "eu-central-1"
+REPLICATED = {
+    "ecr_registry_replication": {"rules": [{"destinations": [{"region": REPLICA}]}]},
+    "ecr_registry_replica_regions": [REPLICA],
+}
+
+
+def lifecycle_texts(accounts: AccountProfiles, region: str | None = None) -> dict[str, str]:
+    ecr = accounts.client("registry", "ecr", region)
+    return {
+        name: ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+        for name in (r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
+    }
+
+
+def test_an_environment_in_a_replica_region_reads_the_replicas_there_and_nothing_else(
+    aws, accounts, recorded, tmp_path
+):
+    """Registry in eu-west-1 replicating to eu-central-1; dev runs in eu-central-1, pro in the registry's
+    region. The replicas exist before ECR's replication fills them, governed like their sources (tags,
+    lifecycle, the registry's grants); dev's pull grant and read policy are on the replicas only."""
+    runs = {
+        "dev": {**REPLICATED, "ecr_registry_environment_region": REPLICA},
+        "pro": dict(REPLICATED),
+    }
+    for environment, extra in runs.items():
+        out = {"ecr_registry_outputs_file": str(tmp_path / f"{environment}.json")}
+        converged = site_for(accounts, environment, **extra, **out, ecr_registry_handoff_dir=str(tmp_path / "handoff"))
+        assert converged.returncode == 0, converged.tail()
+    with recorded() as calls:
+        again = site_for(accounts, "dev", **runs["dev"])
+    assert again.returncode == 0, again.tail()
+    assert calls.writes == [] and again.recap()["changed"] == 0, calls.writes
+
+    source, replicas = repositories_of(accounts, "registry"), repositories_of(accounts, "registry", REPLICA)
+    assert set(source) == set(replicas) == MANAGED
+    assert repositories_of(accounts, "dev", REPLICA) == {}
+    for name in MANAGED:
+        assert replicas[name].tags == source[name].tags, name
+        assert ":ecr:eu-central-1:" in replicas[name].arn, name
+        replica_sids = {s["Sid"] for s in replicas[name].policy["Statement"]}
+        source_sids = {s["Sid"] for s in source[name].policy["Statement"]}
+        assert "EnvironmentDevPull" in replica_sids and "EnvironmentProPull" not in replica_sids, name
+        assert "EnvironmentProPull" in source_sids and "EnvironmentDevPull" not in source_sids, name
+    assert lifecycle_texts(accounts, REPLICA) == lifecycle_texts(accounts)
+    rules = accounts.client("registry", "ecr").describe_registry()["replicationConfiguration"]["rules"]
+    assert [d["region"] for rule in rules for d in rule["destinations"]] == [REPLICA]
+
+    # Judged as IAM does: dev reads the replicas in its region, not the sources; pro the sources.
+    dev = role_of(accounts, "dev", "argocd-image-updater-dev")
+    pro = role_of(accounts, "pro", "argocd-image-updater-pro")
+    for name in MANAGED:
+        for action in READS:
+            assert may(dev, action, replicas[name]) and not may(dev, action, source[name]), (name, action)
+            assert may(pro, action, source[name]) and not may(pro, action, replicas[name]), (name, action)
+
+    # What dev is handed names the replicas' region and URLs; the CI workflows push to the source region.
+    registry_account = accounts.accounts["registry"]
+    outputs = json.loads((tmp_path / "dev.json").read_text())
+    assert outputs["pull_region"] == REPLICA and outputs["region"] == aws.region
+    replica_host = f"{registry_account}.dkr.ecr.{REPLICA}.amazonaws.com"
+    assert set(outputs["replicas"][REPLICA]["repository_urls"].values()) == {
+        f"{replica_host}/{name}" for name in MANAGED
+    }
+    handoff = tmp_path / "handoff"
+    registries = (handoff / "image-updater" / "dev" / "registries.conf.yaml").read_text()
+    assert f'"https://{replica_host}"' in registries, registries
+    assert f"--region '{REPLICA}'" in (handoff / "image-updater" / "dev" / "ecr-login.sh").read_text()
+    assert replica_host in (handoff / "image-updater" / "dev" / "imageupdater.yaml").read_text()
+    assert (
+        f"{registry_account}.dkr.ecr.{aws.region}.amazonaws.com"
+        in (handoff / "image-updater" / "pro" / "registries.conf.yaml").read_text()
+    )
+    workflow = (handoff / "workflows" / "example-org" / "web-app.yml").read_text()
+    assert f"aws-region: {json.dumps(aws.region)}" in workflow and REPLICA not in workflow, workflow
+    assert f"Replicas in {REPLICA}" in again.output and f"Images read from: {REPLICA} (replicas)" in again.output

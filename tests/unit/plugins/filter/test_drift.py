@@ -314,3 +314,20 @@ def test_a_failed_task_is_an_error_never_no_drift():
 def test_an_unknown_key_is_an_error_naming_the_expected_ones():
     with pytest.raises(AnsibleFilterError, match="unknown keys repository; expected repositories, lifecycle"):
         drift_report({"repository": {}})
+
+
+def test_replicas_drift_is_reported_by_region_and_repository(aws, run_module):
+    """The looped results over the replica regions (each with its region as ``item``): a replica
+    missing is an item named <region>/<repository>; a failed region is an error, never no drift."""
+    module, args = TASKS["repositories"]
+    run_module(module, args)
+    replica = {
+        **run_module(module, {**args, "region": "eu-central-1"}, check_mode=True, diff=True),
+        "item": "eu-central-1",
+    }
+    report = drift_report({"replicas": {"results": [replica]}, "replica_lifecycle": {"results": []}})
+    assert [(i["kind"], i["name"], i["change"]) for i in report["items"]] == [
+        ("repository", f"eu-central-1/{name}", "create") for name in REPOS
+    ]
+    with pytest.raises(AnsibleFilterError, match=r"the replicas \(eu-central-1\) task failed"):
+        drift_report({"replicas": {"results": [{"item": "eu-central-1", "failed": True, "msg": "denied"}]}})

@@ -231,3 +231,53 @@ def test_more_per_repository_roles_than_the_declared_quota_are_refused():
 def test_a_raised_trust_quota_must_be_one_iam_allows():
     problems = problems_of(role_values(ecr_registry_iam_trust_policy_max=8192))
     assert "from 2048 (IAM's default) to 4096" in problems["ecr_registry_iam_trust_policy_max"]
+
+
+# --- replica regions ---------------------------------------------------------------------------------
+
+TO_FRANKFURT = {"rules": [{"destinations": [{"region": "eu-central-1"}]}]}
+
+
+def test_replica_regions_replicated_to_in_the_registry_account_are_the_inputs_replicas():
+    inputs = role_inputs(
+        role_values(ecr_registry_replication=TO_FRANKFURT, ecr_registry_replica_regions=["eu-central-1"]),
+        "eu-west-1",
+        "/tmp",
+    )
+    assert inputs.replica_regions == ["eu-central-1"]
+    assert role_inputs(role_values(), "eu-west-1", "/tmp").replica_regions == []
+
+
+@pytest.mark.parametrize(
+    ("replication", "regions", "expected"),
+    [
+        ({}, ["eu-central-1"], "no rule of ecr_registry_replication replicates to eu-central-1"),
+        (
+            {"rules": [{"destinations": [{"region": "eu-central-1", "account_id": "111122223333"}]}]},
+            ["eu-central-1"],
+            "no rule of ecr_registry_replication replicates to eu-central-1 in the registry's account",
+        ),
+        (TO_FRANKFURT, ["eu-west-1"], "the registry's own region (ecr_registry_region)"),
+        (TO_FRANKFURT, ["frankfurt"], "'frankfurt' is not a region name"),
+        (
+            {"rules": [{"destinations": [{"region": "eu-central-1"}], "filters": ["example-org/"]}]},
+            ["eu-central-1"],
+            "leave out 1 of the registry's repositories (tools)",
+        ),
+    ],
+)
+def test_replicas_that_replication_would_leave_empty_are_refused_naming_both_variables(replication, regions, expected):
+    problems = problems_of(role_values(ecr_registry_replication=replication, ecr_registry_replica_regions=regions))
+    assert expected in problems["ecr_registry_replica_regions[0]"], problems
+
+
+def test_a_kms_key_with_replica_regions_is_refused_since_a_key_belongs_to_one_region():
+    problems = problems_of(
+        role_values(
+            ecr_registry_replication=TO_FRANKFURT,
+            ecr_registry_replica_regions=["eu-central-1"],
+            ecr_registry_encryption_type="KMS",
+            ecr_registry_kms_key="alias/ecr",
+        )
+    )
+    assert "a KMS key belongs to one region" in problems["ecr_registry_kms_key"]
