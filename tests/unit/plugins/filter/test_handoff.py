@@ -389,3 +389,30 @@ def test_invalid_settings_fail_naming_the_argument(kwargs, message):
 def test_something_other_than_the_outputs_is_refused():
     with pytest.raises(AnsibleFilterError, match="must be the registry's outputs"):
         handoff_files({"repositories": []})
+
+
+def test_an_environment_reading_replicas_is_handed_the_replicas_and_ci_keeps_the_registry_region():
+    replica_host = f"{ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com"
+    replicas = {
+        "eu-central-1": {
+            "repository_urls": {name: f"{replica_host}/{name}" for name in OUTPUTS["repository_urls"]},
+            "repository_arns": {},
+        }
+    }
+    reading_replicas = handoff_files({**OUTPUTS, "replicas": replicas, "pull_region": "eu-central-1"})
+    reading_source = handoff_files({**OUTPUTS, "replicas": replicas, "pull_region": "eu-west-1"})
+
+    registries = yaml.safe_load(reading_replicas["image-updater/dev/registries.conf.yaml"])["registries"]
+    assert [r["api_url"] for r in registries] == [f"https://{replica_host}"]
+    assert "--region 'eu-central-1'" in reading_replicas["image-updater/dev/ecr-login.sh"]
+    images = yaml.safe_load(reading_replicas["image-updater/dev/imageupdater.yaml"])["spec"]["applicationRefs"]
+    assert {image["imageName"] for ref in images for image in ref["images"]} == {
+        f"{replica_host}/example-org/web-app",
+        f"{replica_host}/example-org/api",
+    }
+    assert (
+        reading_replicas["workflows/example-org/web-app.yml"]
+        == handoff_files(OUTPUTS)["workflows/example-org/web-app.yml"]
+    )
+    assert reading_source == handoff_files({**OUTPUTS, "replicas": replicas})
+    assert "eu-central-1" not in reading_source["image-updater/dev/registries.conf.yaml"]
