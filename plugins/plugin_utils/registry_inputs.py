@@ -29,6 +29,7 @@ from ansible_collections.cloudops.ecr.plugins.module_utils._rules.problems impor
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.registry_settings import (
     REGION_NAME,
     registry_settings_request,
+    replication_request,
 )
 from ansible_collections.cloudops.ecr.plugins.module_utils._rules.repository import (
     repository_access_request,
@@ -301,8 +302,9 @@ def _replica_regions(values: Mapping, region: str, repos: RegistryRepositories, 
     otherwise the replicas would stay empty, which AWS would not say."""
     variable = "ecr_registry_replica_regions"
     given = values.get(variable) or []
-    rules = (values.get("ecr_registry_replication") or {}).get("rules") or []
-    rules = [rule for rule in rules if isinstance(rule, Mapping)] if isinstance(rules, list) else []
+    # read as ecr_registry_settings reads it (its own problems are reported by that task's validator)
+    replication = replication_request(values.get("ecr_registry_replication") or None, region, Problems())
+    rules = replication.rules if replication else ()
     regions: list[str] = []
     for index, replica in enumerate(given):
         where = join_path(variable, index)
@@ -319,10 +321,7 @@ def _replica_regions(values: Mapping, region: str, repos: RegistryRepositories, 
         covering = [
             rule
             for rule in rules
-            if any(
-                isinstance(d, Mapping) and d.get("region") == replica and d.get("account_id") is None
-                for d in rule.get("destinations") or []
-            )
+            if any(d["region"] == replica and d["registryId"] is None for d in rule["destinations"])
         ]
         if not covering:
             problems.add(
@@ -332,9 +331,9 @@ def _replica_regions(values: Mapping, region: str, repos: RegistryRepositories, 
                 "account_id), or remove the region",
             )
             continue
-        if any(not rule.get("filters") for rule in covering):
+        if any(not rule.get("repositoryFilters") for rule in covering):
             continue  # a rule without filters replicates every repository
-        prefixes = [f for rule in covering for f in rule.get("filters") or [] if isinstance(f, str)]
+        prefixes = [f["filter"] for rule in covering for f in rule["repositoryFilters"]]
         missed = [name for name in repos.names if not any(name.startswith(prefix) for prefix in prefixes)]
         if missed:
             shown = ", ".join(missed[:5]) + (f" and {len(missed) - 5} more" if len(missed) > 5 else "")
